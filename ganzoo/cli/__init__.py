@@ -1,0 +1,69 @@
+"""The ``ganzoo`` command line.
+
+Each command group lives in its own module exposing ``register(subparsers)``; the modules only touch
+argparse at import time (handlers import torch and plugins when they run), so ``ganzoo --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from typing import Sequence
+
+from ganzoo._version import __version__
+
+COMMAND_MODULES = (
+    "ganzoo.cli.plugin_commands",  # list, info, registry, install, new-plugin, doctor
+    "ganzoo.cli.train_commands",  # train, sample
+    "ganzoo.cli.bench_commands",  # bench, leaderboard
+    "ganzoo.cli.translate_commands",  # translate
+)
+
+
+class CommandError(Exception):
+    """An error to show the user as one clear line (exit status 2), without a traceback."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ganzoo", description="A plugin-based GAN model zoo for PyTorch.")
+    parser.add_argument("--version", action="version", version=f"ganzoo {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module_name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:
+                raise
+            continue  # a command group that is not built yet
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``ganzoo`` console script; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return 0
+    try:
+        return int(args.handler(args) or 0)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # user-facing errors become one line; GANZOO_DEBUG=1 shows the traceback
+        from ganzoo.config import ConfigError
+        from ganzoo.plugins import PluginError, UnknownNameError
+
+        if os.environ.get("GANZOO_DEBUG") or not isinstance(
+            exc, (CommandError, ConfigError, PluginError, UnknownNameError, FileNotFoundError, ValueError)
+        ):
+            raise
+        print(f"ganzoo {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

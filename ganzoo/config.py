@@ -1,0 +1,203 @@
+"""Run configuration: pydantic models are the single source of truth for defaults, ranges and help.
+
+A run is described by three sections: ``model`` (the plugin's own :class:`ModelConfig` subclass),
+``train`` (:class:`TrainConfig`) and ``data`` (:class:`DataConfig`).  They are resolved, in increasing
+priority, from: the generic defaults, the model's ``train_defaults``/``data_defaults``, a TOML file, and
+``--set section.key=value`` overrides.  Invalid values are rejected before any work starts with a
+:class:`ConfigError` naming the field, the value, where it came from and what is allowed.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any, Literal, Mapping, Sequence
+
+import tomli_w
+from pydantic import BaseModel, ConfigDict, Field, SerializeAsAny, ValidationError
+
+from ganzoo.fileio import atomic_write_text
+from ganzoo.specs import ModelSpec
+
+SECTIONS = ("model", "train", "data")
+
+
+class ConfigError(ValueError):
+    """A configuration value or file that cannot be used; the message names the culprit."""
+
+
+class StrictModel(BaseModel):
+    """Base for all config sections: unknown keys are errors (a typo must not be silently ignored)."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class ModelConfig(StrictModel):
+    """Settings every model has; plugins subclass this with their architecture's hyper-parameters."""
+
+    image_size: int = Field(32, ge=4, le=2048, description="height and width of generated images, in pixels")
+    channels: int = Field(3, ge=1, le=4, description="image channels (1 grey, 3 RGB)")
+    num_classes: int = Field(0, ge=0, description="number of classes for conditional models (0: unconditional)")
+    latent_dim: int = Field(100, ge=1, description="size of the noise vector z")
+
+
+class TrainConfig(StrictModel):
+    """Optimisation, schedule and runtime settings shared by all models."""
+
+    steps: int = Field(2000, ge=1, description="generator iterations to train for")
+    batch_size: int = Field(64, ge=1, description="images per batch (per process in distributed runs)")
+    loss: str = Field("non-saturating", description="adversarial loss name (see `ganzoo info --losses`)")
+    gp_weight: float | None = Field(None, ge=0, description="gradient-penalty weight (None: the loss's default)")
+    n_critic: int = Field(1, ge=1, description="discriminator steps per generator step")
+    lr_g: float = Field(2e-4, gt=0, description="generator learning rate")
+    lr_d: float = Field(2e-4, gt=0, description="discriminator learning rate")
+    beta1: float = Field(0.5, ge=0, lt=1, description="Adam beta1")
+    beta2: float = Field(0.999, ge=0, lt=1, description="Adam beta2")
+    ema_decay: float | None = Field(None, gt=0, lt=1, description="EMA decay of generator weights (None: no EMA)")
+    ema_start: int = Field(0, ge=0, description="step from which the EMA is updated (copied before)")
+    seed: int = Field(0, ge=0, description="random seed (CPU runs are reproducible)")
+    device: Literal["auto", "cpu", "cuda", "mps"] = Field("auto", description="where to train")
+    precision: Literal["fp32", "bf16", "fp16"] = Field("fp32", description="autocast precision")
+    channels_last: bool = Field(False, description="use channels-last memory format")
+    log_every: int = Field(10, ge=1, description="steps between metrics.jsonl rows")
+    sample_every: int = Field(200, ge=1, description="steps between sample grids")
+    checkpoint_every: int = Field(500, ge=1, description="steps between checkpoints")
+    keep_checkpoints: int = Field(3, ge=1, description="how many recent checkpoints to keep")
+    progress: bool = Field(True, description="show a progress bar")
+
+
+class DataConfig(StrictModel):
+    """Where training images come from; resolution and channels follow the model."""
+
+    dataset: str = Field("digits", description="dataset name (digits, shapes, mnist, cifar10, ...) or a folder path")
+    root: str | None = Field(None, description="folder holding downloaded datasets (torchvision ones)")
+    split: str = Field("train", description="dataset split")
+    num_workers: int = Field(0, ge=0, description="data-loading worker processes")
+    skip_bad_files: bool = Field(False, description="skip (and count) images that cannot be decoded")
+    download: bool = Field(True, description="allow torchvision datasets to download when online")
+
+
+class RunConfig(StrictModel):
+    """A fully resolved run: which model, and its three config sections."""
+
+    model_name: str
+    model: SerializeAsAny[ModelConfig]
+    train: TrainConfig = Field(default_factory=TrainConfig)
+    data: DataConfig = Field(default_factory=DataConfig)
+
+    def to_toml(self) -> str:
+        """The config as TOML (``None`` values are left out; they are the defaults)."""
+        return tomli_w.dumps(self.model_dump(mode="json", exclude_none=True))
+
+    def save(self, path: str | Path) -> None:
+        """Write the config atomically as TOML."""
+        atomic_write_text(path, self.to_toml())
+
+
+def _format_validation_error(exc: ValidationError, section: str, sources: Mapping[str, str]) -> list[str]:
+    lines = []
+    for err in exc.errors():
+        field = ".".join(str(p) for p in err["loc"])
+        key = f"{section}.{field}" if field else section
+        value = err.get("input")
+        origin = sources.get(key, "defaults")
+        allowed = ""
+        ctx = err.get("ctx") or {}
+        if "expected" in ctx:
+            allowed = f" (allowed: {ctx['expected']})"
+        if err["type"] == "extra_forbidden":
+            lines.append(f"{key}: unknown setting (from {origin})")
+        else:
+            lines.append(f"{key} = {value!r}: {err['msg']}{allowed} (from {origin})")
+    return lines
+
+
+def parse_override(text: str) -> tuple[str, str, Any]:
+    """Split ``section.key=value``; the value is read as a TOML value when it parses, else as a string."""
+    if "=" not in text:
+        raise ConfigError(f"--set {text!r}: expected section.key=value")
+    dotted, raw = text.split("=", 1)
+    parts = dotted.strip().split(".")
+    if len(parts) != 2 or parts[0] not in SECTIONS or not parts[1]:
+        raise ConfigError(f"--set {text!r}: the key must be one of {', '.join(s + '.<name>' for s in SECTIONS)}")
+    try:
+        value = tomllib.loads(f"v = {raw.strip()}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = raw.strip()
+    return parts[0], parts[1], value
+
+
+def load_toml(path: str | Path) -> dict[str, Any]:
+    """Read a run TOML file; errors name the file and line."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path} does not exist") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+    unknown = sorted(set(data) - set(SECTIONS) - {"model_name"})
+    if unknown:
+        raise ConfigError(f"config file {path}: unknown section(s) {', '.join(unknown)}; allowed: {', '.join(SECTIONS)}")
+    return data
+
+
+def resolve_config(
+    spec: ModelSpec,
+    file_data: Mapping[str, Any] | None = None,
+    overrides: Sequence[str] = (),
+    values: Mapping[str, Mapping[str, Any]] | None = None,
+    file_name: str = "config file",
+) -> RunConfig:
+    """Build the :class:`RunConfig` for ``spec`` from defaults, a TOML mapping, ``--set`` strings and values.
+
+    ``values`` holds already-typed settings from dedicated command-line flags (``{"train": {"steps": 10}}``);
+    they take priority over the file, and ``--set`` overrides take priority over everything.
+    """
+    layers: dict[str, dict[str, Any]] = {
+        "model": {},
+        "train": dict(spec.train_defaults),
+        "data": dict(spec.data_defaults),
+    }
+    sources: dict[str, str] = {}
+
+    def apply(section: str, key: str, value: Any, origin: str) -> None:
+        layers[section][key] = value
+        sources[f"{section}.{key}"] = origin
+
+    for section in SECTIONS:
+        for key, value in dict((file_data or {}).get(section, {})).items():
+            apply(section, key, value, file_name)
+        for key, value in dict((values or {}).get(section, {})).items():
+            if value is not None:
+                apply(section, key, value, "command line")
+    for text in overrides:
+        section, key, value = parse_override(text)
+        apply(section, key, value, f"--set {text}")
+
+    checked: dict[str, Any] = {}
+    problems: list[str] = []
+    classes = {"model": spec.config_class, "train": TrainConfig, "data": DataConfig}
+    for section, cls in classes.items():
+        try:
+            checked[section] = cls(**layers[section])
+        except ValidationError as exc:
+            problems.extend(_format_validation_error(exc, section, sources))
+    if problems:
+        raise ConfigError(f"invalid configuration for model {spec.name!r}:\n  " + "\n  ".join(problems))
+    return RunConfig(model_name=spec.name, **checked)
+
+
+def load_run_config(path: str | Path, spec: ModelSpec) -> RunConfig:
+    """Load a saved ``config.toml`` of a run (as written by :meth:`RunConfig.save`)."""
+    data = load_toml(path)
+    return resolve_config(spec, data, file_name=str(path))
+
+
+def schema(spec: ModelSpec) -> dict[str, Any]:
+    """JSON schema of the three sections for ``spec`` (for ``ganzoo info``)."""
+    return {
+        "model": spec.config_class.model_json_schema(),
+        "train": TrainConfig.model_json_schema(),
+        "data": DataConfig.model_json_schema(),
+    }

@@ -1,0 +1,310 @@
+"""Plugin discovery and dispatch.
+
+Plugins are found through the ``ganzoo`` entry-point group.  Each one is loaded, validated and asked to
+register its models inside its own guard: a plugin that fails is recorded as ``broken`` (entry point,
+distribution, version, error) and skipped, and every other plugin keeps working.  ``GANZOO_STRICT_PLUGINS=1``
+turns such failures into errors; ``GANZOO_DISABLE_PLUGINS=a,b`` skips plugins by entry-point or
+distribution name.
+
+Nothing here imports torch: listing models stays fast.
+"""
+
+from __future__ import annotations
+
+import difflib
+import fnmatch
+import os
+import traceback
+from dataclasses import dataclass, field
+from importlib import metadata
+from typing import Any, Callable, Iterable
+
+import pluggy
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+from ganzoo import hookspecs
+from ganzoo._version import API_VERSION, __version__
+from ganzoo.specs import LossSpec, ModelSpec
+
+ENTRY_POINT_GROUP = "ganzoo"
+STRICT_ENV = "GANZOO_STRICT_PLUGINS"
+DISABLE_ENV = "GANZOO_DISABLE_PLUGINS"
+API_ATTRIBUTE = "GANZOO_API"
+CORE_PLUGIN_NAME = "ganzoo-core"
+
+
+class PluginError(RuntimeError):
+    """A plugin could not be loaded, validated or registered (raised only in strict mode)."""
+
+
+class UnknownNameError(KeyError):
+    """A model or loss name that no installed plugin provides; the message suggests close names."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0])
+
+
+@dataclass
+class PluginRecord:
+    """What ``ganzoo list`` and ``ganzoo doctor`` report about one entry point."""
+
+    name: str
+    distribution: str
+    version: str
+    status: str = "ok"  # ok | broken | disabled
+    error: str = ""
+    models: list[str] = field(default_factory=list)
+    losses: list[str] = field(default_factory=list)
+    plugin: Any = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "distribution": self.distribution,
+            "version": self.version,
+            "status": self.status,
+            "error": self.error,
+            "models": list(self.models),
+            "losses": list(self.losses),
+        }
+
+
+def _env_flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _env_list(name: str) -> set[str]:
+    return {part.strip() for part in os.environ.get(name, "").split(",") if part.strip()}
+
+
+def suggest(name: str, candidates: Iterable[str]) -> str:
+    """A ``did you mean`` suffix for an unknown name (empty when nothing is close)."""
+    close = difflib.get_close_matches(name, list(candidates), n=3, cutoff=0.5)
+    return f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+
+
+class PluginHost:
+    """The loaded plugins, the models and losses they registered, and hook dispatch by model name."""
+
+    def __init__(
+        self,
+        entry_points: Iterable[metadata.EntryPoint] | None = None,
+        strict: bool | None = None,
+        disabled: Iterable[str] | None = None,
+    ) -> None:
+        self.strict = _env_flag(STRICT_ENV) if strict is None else strict
+        self.disabled = _env_list(DISABLE_ENV) if disabled is None else set(disabled)
+        self.manager = pluggy.PluginManager(hookspecs.PROJECT_NAME)
+        self.manager.add_hookspecs(hookspecs)
+        self.records: list[PluginRecord] = []
+        self._models: dict[str, ModelSpec] = {}
+        self._model_owner: dict[str, Any] = {}
+        self._losses: dict[str, LossSpec] = {}
+        self._register_core()
+        eps = metadata.entry_points(group=ENTRY_POINT_GROUP) if entry_points is None else entry_points
+        for ep in sorted(eps, key=lambda e: e.name):
+            self._load_entry_point(ep)
+
+    # -- loading -----------------------------------------------------------------------------------
+    def _register_core(self) -> None:
+        from ganzoo import builtin
+
+        record = PluginRecord(CORE_PLUGIN_NAME, "ganzoo", __version__, plugin=builtin)
+        self._register(record, builtin)
+        self.records.append(record)
+
+    def _load_entry_point(self, ep: metadata.EntryPoint) -> None:
+        dist = getattr(ep, "dist", None)
+        record = PluginRecord(ep.name, dist.name if dist else "?", dist.version if dist else "?")
+        self.records.append(record)
+        if ep.name in self.disabled or record.distribution in self.disabled:
+            record.status = "disabled"
+            record.error = f"disabled by {DISABLE_ENV}"
+            return
+        try:
+            plugin = ep.load()
+            self._check_api(plugin)
+            self._register(record, plugin)
+        except Exception as exc:  # a plugin may fail in any way; it must not take the others down
+            record.status = "broken"
+            record.error = f"{type(exc).__name__}: {exc}".strip()
+            record.models, record.losses = [], []
+            if self.strict:
+                raise PluginError(
+                    f"plugin {ep.name!r} ({record.distribution} {record.version}, entry point "
+                    f"{ep.value!r}) failed: {record.error}"
+                ) from exc
+            record.error += "\n" + traceback.format_exc(limit=-3).rstrip() if os.environ.get("GANZOO_DEBUG") else ""
+
+    @staticmethod
+    def _check_api(plugin: Any) -> None:
+        declared = getattr(plugin, API_ATTRIBUTE, None)
+        if declared is None:
+            raise PluginError(
+                f"it does not declare the ganzoo API versions it supports (set {API_ATTRIBUTE} = "
+                f"'>={API_VERSION.split('.')[0]},<{int(API_VERSION.split('.')[0]) + 1}' in the plugin module)"
+            )
+        try:
+            supported = SpecifierSet(str(declared))
+        except InvalidSpecifier as exc:
+            raise PluginError(f"{API_ATTRIBUTE} = {declared!r} is not a version specifier") from exc
+        if API_VERSION not in supported:
+            raise PluginError(
+                f"it supports ganzoo API {declared}, but this ganzoo (core API {API_VERSION}) is outside that "
+                "range; upgrade the plugin or install a matching ganzoo"
+            )
+
+    def _register(self, record: PluginRecord, plugin: Any) -> None:
+        name = record.name
+        self.manager.register(plugin, name=name)  # raises PluginValidationError for unknown hook arguments
+        try:
+            self._check_unknown_hooks(plugin)
+            models: list[ModelSpec] = []
+            losses: list[LossSpec] = []
+            self._call_own(plugin, "ganzoo_register_models", register=models.append)
+            self._call_own(plugin, "ganzoo_register_losses", register=losses.append)
+            self._accept(record, plugin, models, losses)
+        except Exception:
+            self.manager.unregister(plugin)
+            raise
+        record.plugin = plugin
+
+    def _check_unknown_hooks(self, plugin: Any) -> None:
+        unknown = [
+            caller.name for caller in self.manager.get_hookcallers(plugin) or [] if caller.spec is None
+        ]
+        if unknown:
+            raise PluginError(
+                f"unknown hook(s) {', '.join(sorted(unknown))}"
+                + "".join(suggest(u, hookspecs.HOOK_NAMES) for u in unknown)
+            )
+
+    def _accept(self, record: PluginRecord, plugin: Any, models: list[ModelSpec], losses: list[LossSpec]) -> None:
+        for spec in models:
+            if not isinstance(spec, ModelSpec):
+                raise PluginError(f"register() expects a ganzoo.specs.ModelSpec, got {type(spec).__name__}")
+            if spec.name in self._models or [m.name for m in models].count(spec.name) > 1:
+                other = self._models.get(spec.name)
+                owner = f"{other.distribution} ({other.plugin})" if other else record.distribution
+                raise PluginError(f"model {spec.name!r} is already registered by {owner}")
+        for loss in losses:
+            if not isinstance(loss, LossSpec):
+                raise PluginError(f"register() expects a ganzoo.specs.LossSpec, got {type(loss).__name__}")
+            if loss.name in self._losses:
+                raise PluginError(f"loss {loss.name!r} is already registered by {self._losses[loss.name].plugin}")
+        for spec in models:
+            spec.plugin, spec.distribution, spec.version = record.name, record.distribution, record.version
+            self._models[spec.name] = spec
+            self._model_owner[spec.name] = plugin
+        for loss in losses:
+            loss.plugin = record.distribution
+            self._losses[loss.name] = loss
+        record.models = [m.name for m in models]
+        record.losses = [loss.name for loss in losses]
+
+    # -- dispatch ----------------------------------------------------------------------------------
+    def _impl(self, plugin: Any, hook_name: str) -> pluggy.HookImpl | None:
+        for impl in getattr(self.manager.hook, hook_name).get_hookimpls():
+            if impl.plugin is plugin:
+                return impl
+        return None
+
+    def _call_own(self, plugin: Any, hook_name: str, **kwargs: Any) -> Any:
+        impl = self._impl(plugin, hook_name)
+        if impl is None:
+            return None
+        return impl.function(*(kwargs[arg] for arg in impl.argnames))
+
+    def implements(self, model: ModelSpec | str, hook_name: str) -> bool:
+        """True when the plugin that owns ``model`` overrides ``hook_name``."""
+        spec = self.get_model(model) if isinstance(model, str) else model
+        return self._impl(self._model_owner[spec.name], hook_name) is not None
+
+    def call(self, hook_name: str, model: ModelSpec | str, **kwargs: Any) -> Any:
+        """Call ``hook_name`` for ``model``: its plugin's implementation, else the core default."""
+        spec = self.get_model(model) if isinstance(model, str) else model
+        kwargs["model"] = spec
+        impl = self._impl(self._model_owner[spec.name], hook_name)
+        if impl is not None:
+            result = impl.function(*(kwargs[arg] for arg in impl.argnames))
+            if result is not None:
+                return result
+        from ganzoo import defaults
+
+        default: Callable[..., Any] | None = defaults.DEFAULTS.get(hook_name)
+        if default is None:
+            raise PluginError(
+                f"model {spec.name!r} (plugin {spec.distribution}) must implement {hook_name}; the core has no default"
+            )
+        return default(**kwargs)
+
+    # -- queries -----------------------------------------------------------------------------------
+    def list_models(self, pattern: str = "*", task: str | None = None) -> list[str]:
+        """Sorted model names matching a shell-style wildcard (``*gan*``), optionally of one task kind."""
+        return sorted(
+            name
+            for name, spec in self._models.items()
+            if fnmatch.fnmatchcase(name, pattern) and (task is None or spec.task == task)
+        )
+
+    def get_model(self, name: str) -> ModelSpec:
+        """The spec registered under ``name``; an unknown name raises with the closest suggestions."""
+        try:
+            return self._models[name]
+        except KeyError:
+            hint = suggest(name, self._models) or (
+                f"; installed models: {', '.join(sorted(self._models))}" if self._models else "; no models are installed"
+            )
+            broken = [r.name for r in self.records if r.status == "broken"]
+            extra = f" (broken plugins: {', '.join(broken)}; see `ganzoo list`)" if broken else ""
+            raise UnknownNameError(f"unknown model {name!r}{hint}{extra}") from None
+
+    def get_loss(self, name: str) -> LossSpec:
+        """The loss registered under ``name``; an unknown name raises naming the allowed ones."""
+        try:
+            return self._losses[name]
+        except KeyError:
+            raise UnknownNameError(
+                f"unknown loss {name!r}{suggest(name, self._losses)} (available: {', '.join(sorted(self._losses))})"
+            ) from None
+
+    def list_losses(self) -> list[str]:
+        return sorted(self._losses)
+
+    def model_records(self) -> list[dict[str, Any]]:
+        """One row per model plus one per broken plugin (for ``ganzoo list``)."""
+        rows: list[dict[str, Any]] = []
+        for record in self.records:
+            if record.name == CORE_PLUGIN_NAME:
+                continue
+            if record.status != "ok":
+                rows.append(
+                    {"name": None, "plugin": record.distribution, "entry_point": record.name,
+                     "version": record.version, "task": None, "status": record.status, "error": record.error}
+                )
+                continue
+            for model_name in record.models:
+                spec = self._models[model_name]
+                rows.append(
+                    {"name": model_name, "plugin": record.distribution, "entry_point": record.name,
+                     "version": record.version, "task": spec.task, "status": "ok", "error": "",
+                     "description": spec.description}
+                )
+        return rows
+
+
+_HOST: PluginHost | None = None
+
+
+def get_host() -> PluginHost:
+    """The process-wide plugin host, loaded on first use."""
+    global _HOST
+    if _HOST is None:
+        _HOST = PluginHost()
+    return _HOST
+
+
+def reset_host() -> None:
+    """Forget loaded plugins (after installing or uninstalling one in the same process, or in tests)."""
+    global _HOST
+    _HOST = None

@@ -1,0 +1,247 @@
+"""The live objects of a run: networks, optimizers, loss and helpers that train steps use.
+
+:func:`build_state` turns a model spec and a resolved :class:`~ganzoo.config.RunConfig` into a
+:class:`GANState` by calling the model's hooks.  Train steps (the default one and plugins' own) go through
+the state's helpers (``autocast``, ``optimize``, ``noise``, ``generate``) so that mixed precision, gradient
+scaling, EMA and distributed wrappers are handled in one place.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+from typing import Any, Iterator, Mapping, Protocol
+
+import torch
+from torch import nn
+
+from ganzoo.config import ConfigError, RunConfig
+from ganzoo.losses import GANLoss, batchnorm_layers
+from ganzoo.plugins import PluginHost, get_host
+from ganzoo.specs import ModelSpec
+
+
+class BatchSource(Protocol):
+    """Hands train steps their batches; the trainer counts them so a resumed run continues exactly."""
+
+    def next(self) -> dict[str, torch.Tensor]:
+        """The next batch, a dict of tensors on the state's device."""
+        ...
+
+
+class IteratorBatchSource:
+    """A :class:`BatchSource` over any iterator of batches (moved to ``device``), counting what it hands out."""
+
+    def __init__(self, batches: Iterator[Mapping[str, torch.Tensor]], device: torch.device | str = "cpu") -> None:
+        self._batches = batches
+        self.device = torch.device(device)
+        self.consumed = 0
+
+    def next(self) -> dict[str, torch.Tensor]:
+        batch = next(self._batches)
+        self.consumed += 1
+        return {key: value.to(self.device, non_blocking=True) for key, value in batch.items()}
+
+
+def _as_network_dict(result: nn.Module | Mapping[str, nn.Module], default_name: str, hook: str, spec: ModelSpec) -> dict[str, nn.Module]:
+    if isinstance(result, nn.Module) and not isinstance(result, nn.ModuleDict):
+        return {default_name: result}
+    if isinstance(result, Mapping):
+        networks = dict(result.items())
+        bad = [name for name, net in networks.items() if not isinstance(net, nn.Module)]
+        if not bad:
+            return networks
+    raise TypeError(f"{hook} of model {spec.name!r} ({spec.distribution}) must return an nn.Module or a mapping of names to modules")
+
+
+def resolve_device(name: str) -> torch.device:
+    """``auto`` picks CUDA, then MPS, then CPU; an unavailable device is a clear error."""
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ConfigError("train.device = 'cuda' but no CUDA device is available (allowed here: auto, cpu)")
+    if name == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+        raise ConfigError("train.device = 'mps' but MPS is not available (allowed here: auto, cpu)")
+    return torch.device(name)
+
+
+class GANState:
+    """Networks, optimizers, loss and runtime helpers for one model; what train steps operate on."""
+
+    def __init__(
+        self,
+        spec: ModelSpec,
+        config: RunConfig,
+        networks: dict[str, nn.Module],
+        generator_names: list[str],
+        optimizers: dict[str, torch.optim.Optimizer],
+        loss: GANLoss,
+        gp_weight: float,
+        device: torch.device,
+    ) -> None:
+        self.spec = spec
+        self.config = config
+        self.networks = networks
+        self.generator_names = generator_names
+        self.optimizers = optimizers
+        self.loss = loss
+        self.gp_weight = gp_weight
+        self.device = device
+        self.step = 0
+        self.extras: dict[str, Any] = {}
+        self.ema: dict[str, torch.optim.swa_utils.AveragedModel] = {}
+        precision = config.train.precision
+        self.autocast_dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision)
+        self.scaler = torch.amp.GradScaler(device.type, enabled=precision == "fp16" and device.type == "cuda")
+
+    # -- conveniences for train steps -------------------------------------------------------------
+    @property
+    def model_config(self) -> Any:
+        return self.config.model
+
+    def autocast(self) -> contextlib.AbstractContextManager[Any]:
+        """Autocast context for forward passes at the configured precision (a no-op for fp32)."""
+        if self.autocast_dtype is None:
+            return contextlib.nullcontext()
+        return torch.autocast(self.device.type, dtype=self.autocast_dtype)
+
+    def optimize(self, name: str, loss: torch.Tensor, retain_graph: bool = False) -> None:
+        """Zero ``name``'s gradients, backpropagate ``loss`` (scaled for fp16) and step its optimizer."""
+        optimizer = self.optimizers[name]
+        optimizer.zero_grad(set_to_none=True)
+        self.scaler.scale(loss).backward(retain_graph=retain_graph)
+        self.scaler.step(optimizer)
+        self.scaler.update()
+
+    def noise(self, num: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """Standard normal latent vectors of size ``model.latent_dim``."""
+        return torch.randn(num, self.model_config.latent_dim, device=self.device, generator=generator)
+
+    def random_labels(self, num: int, generator: torch.Generator | None = None) -> torch.Tensor | None:
+        """Uniform class labels for conditional models, ``None`` for unconditional ones."""
+        if not self.spec.conditional:
+            return None
+        return torch.randint(0, self.model_config.num_classes, (num,), device=self.device, generator=generator)
+
+    def generate(self, z: torch.Tensor, labels: torch.Tensor | None = None, network: str = "generator") -> torch.Tensor:
+        """Call a generator with the calling convention of the model's task."""
+        net = self.networks[network]
+        return net(z, labels) if self.spec.conditional else net(z)
+
+    def discriminate(self, images: torch.Tensor, labels: torch.Tensor | None = None, network: str = "discriminator") -> torch.Tensor:
+        """Call a discriminator with the calling convention of the model's task."""
+        net = self.networks[network]
+        return net(images, labels) if self.spec.conditional else net(images)
+
+    def unwrapped(self, name: str) -> nn.Module:
+        """The network without a DistributedDataParallel wrapper."""
+        net = self.networks[name]
+        return net.module if isinstance(net, nn.parallel.DistributedDataParallel) else net
+
+    def sampling_network(self, name: str = "generator") -> nn.Module:
+        """The network to sample from: its EMA copy when one is kept, else the network itself."""
+        if name in self.ema:
+            return self.ema[name].module
+        return self.unwrapped(name)
+
+    def train(self) -> None:
+        for net in self.networks.values():
+            net.train()
+
+    def eval(self) -> None:
+        for net in self.networks.values():
+            net.eval()
+        for averaged in self.ema.values():
+            averaged.eval()
+
+    # -- EMA -------------------------------------------------------------------------------------
+    def enable_ema(self, decay: float) -> None:
+        """Keep an exponential moving average of every generator network (BatchNorm buffers included)."""
+        multi_avg = torch.optim.swa_utils.get_ema_multi_avg_fn(decay)
+        for name in self.generator_names:
+            self.ema[name] = torch.optim.swa_utils.AveragedModel(
+                self.unwrapped(name), multi_avg_fn=multi_avg, use_buffers=True
+            )
+
+    def update_ema(self) -> None:
+        """Fold the current generator weights into the EMA (before ``train.ema_start`` the EMA copies them)."""
+        for name, averaged in self.ema.items():
+            source = self.unwrapped(name)
+            if self.step < self.config.train.ema_start:
+                averaged.module.load_state_dict(source.state_dict())
+            else:
+                averaged.update_parameters(source)
+
+
+def default_optimizers(config: RunConfig, networks: Mapping[str, nn.Module], generator_names: list[str]) -> dict[str, torch.optim.Optimizer]:
+    """Adam per trainable network: ``lr_g`` for generators, ``lr_d`` for the rest."""
+    train = config.train
+    optimizers = {}
+    for name, net in networks.items():
+        params = [p for p in net.parameters() if p.requires_grad]
+        if not params:
+            continue
+        lr = train.lr_g if name in generator_names else train.lr_d
+        optimizers[name] = torch.optim.Adam(params, lr=lr, betas=(train.beta1, train.beta2))
+    return optimizers
+
+
+def build_state(
+    spec: ModelSpec | str, config: RunConfig, device: torch.device | str | None = None, host: PluginHost | None = None
+) -> GANState:
+    """Build networks, optimizers and loss for ``spec`` through its plugin's hooks (or the core defaults)."""
+    host = host or get_host()
+    spec = host.get_model(spec) if isinstance(spec, str) else spec
+    device = resolve_device(config.train.device) if device is None else torch.device(device)
+    generators = _as_network_dict(
+        host.call("ganzoo_build_generator", spec, config=config.model), "generator", "ganzoo_build_generator", spec
+    )
+    discriminators = _as_network_dict(
+        host.call("ganzoo_build_discriminator", spec, config=config.model), "discriminator", "ganzoo_build_discriminator", spec
+    )
+    clash = set(generators) & set(discriminators)
+    if clash:
+        raise TypeError(f"model {spec.name!r}: network names used twice: {', '.join(sorted(clash))}")
+    networks = {**generators, **discriminators}
+    memory_format = torch.channels_last if config.train.channels_last else torch.preserve_format
+    for name, net in networks.items():
+        networks[name] = net.to(device=device, memory_format=memory_format)
+    generator_names = list(generators)
+    optimizers = dict(
+        host.call(
+            "ganzoo_configure_optimizers", spec, config=config, networks=networks, generator_names=generator_names
+        )
+    )
+    loss = host.call("ganzoo_loss", spec, config=config)
+    gp_weight = _gradient_penalty_weight(host, spec, config, discriminators)
+    state = GANState(spec, config, networks, generator_names, optimizers, loss, gp_weight, device)
+    state.extras.update(host.call("ganzoo_extra_state", spec, state=state) or {})
+    if config.train.ema_decay is not None:
+        state.enable_ema(config.train.ema_decay)
+    return state
+
+
+def _gradient_penalty_weight(host: PluginHost, spec: ModelSpec, config: RunConfig, discriminators: Mapping[str, nn.Module]) -> float:
+    weight = config.train.gp_weight
+    if weight is None:
+        loss_name = config.train.loss
+        weight = host.get_loss(loss_name).gradient_penalty if loss_name in host.list_losses() else 0.0
+    if weight > 0:
+        offending = batchnorm_layers(discriminators.items())
+        if offending:
+            raise ConfigError(
+                f"a gradient penalty (weight {weight}) cannot be used with model {spec.name!r}: its discriminator "
+                f"has BatchNorm layers ({', '.join(offending[:3])}{', ...' if len(offending) > 3 else ''}), which mix "
+                "samples and make the per-sample gradient norm meaningless; use a model whose critic has no "
+                "BatchNorm (e.g. wgan-gp) or set train.gp_weight=0"
+            )
+    return float(weight)
+
+
+def clone_for_sampling(module: nn.Module) -> nn.Module:
+    """A detached eval-mode copy of a network (for sampling while training continues)."""
+    return copy.deepcopy(module).eval().requires_grad_(False)

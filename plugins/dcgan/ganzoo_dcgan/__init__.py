@@ -1,0 +1,1 @@
+"""DCGAN for ganzoo."""
