@@ -90,6 +90,7 @@ def sample(
     inputs: torch.Tensor | None = None,
     truncation: float | None = None,
     generator: torch.Generator | None = None,
+    direction: str | None = None,
 ) -> torch.Tensor:
     """``G(z)`` or ``G(z, y)`` with the sampling network (EMA weights when kept) in eval mode."""
     if model.image_to_image:
@@ -113,6 +114,18 @@ def sample(
     return images.float().clamp(-1, 1)
 
 
+@torch.no_grad()
+def preview(model: ModelSpec, state: GANState, batch: Mapping[str, torch.Tensor]) -> list[torch.Tensor]:
+    """Paired image-to-image default: input | output | target."""
+    from ganzoo.plugins import get_host
+
+    if "input" not in batch:
+        raise NotImplementedError(f"model {model.name!r} must implement ganzoo_preview for batches with {sorted(batch)}")
+    inputs = batch["input"].to(state.device)
+    outputs = get_host().call("ganzoo_sample", model, state=state, num=inputs.size(0), inputs=inputs)
+    return [inputs.float(), outputs.float(), batch["image"].to(state.device).float()]
+
+
 def extra_state(model: ModelSpec, state: GANState) -> dict[str, Any]:
     """No extra state by default."""
     return {}
@@ -124,4 +137,5 @@ DEFAULTS: dict[str, Callable[..., Any]] = {
     "ganzoo_train_step": train_step,
     "ganzoo_sample": sample,
     "ganzoo_extra_state": extra_state,
+    "ganzoo_preview": preview,
 }

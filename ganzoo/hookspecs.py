@@ -120,14 +120,27 @@ def ganzoo_sample(
     inputs: torch.Tensor | None,
     truncation: float | None,
     generator: torch.Generator | None,
+    direction: str,
 ) -> torch.Tensor:
     """Produce ``num`` images in ``[-1, 1]`` from the trained networks, in eval mode.
 
     ``labels`` holds class labels for conditional models (``None``: drawn uniformly), ``inputs`` the source
     images for image-to-image models, ``truncation`` a threshold for the truncation trick and
-    ``generator`` the random generator to draw noise from.  Default: ``G(z)`` or ``G(z, y)`` with the
+    ``generator`` the random generator to draw noise from, ``direction`` ``"AtoB"`` or ``"BtoA"`` for
+    unpaired translation models.  Arguments the caller does not pass arrive as ``None``.  Default: ``G(z)`` or ``G(z, y)`` with the
     sampling generator (EMA weights when kept).  Override for iterative samplers (ppgn), pyramids
     (lapgan) or translation (pix2pix, cyclegan).
+    """
+
+
+@hookspec(firstresult=True)
+def ganzoo_preview(model: ModelSpec, state: GANState, batch: Mapping[str, torch.Tensor]) -> list[torch.Tensor]:
+    """Columns of images for the progress grid of an image-to-image model, shown side by side.
+
+    ``batch`` is a fixed held-out batch.  Each returned tensor has the same shape ``(N, C, H, W)`` in
+    ``[-1, 1]``; row ``i`` of the grid shows element ``i`` of every column.  Default for paired data:
+    input | output | target; cyclegan overrides it with A | G(A) | F(G(A)).  Noise-to-image models are
+    previewed with ``ganzoo_sample`` from fixed noise instead.
     """
 
 

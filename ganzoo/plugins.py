@@ -221,12 +221,15 @@ class PluginHost:
         return self._impl(self._model_owner[spec.name], hook_name) is not None
 
     def call(self, hook_name: str, model: ModelSpec | str, **kwargs: Any) -> Any:
-        """Call ``hook_name`` for ``model``: its plugin's implementation, else the core default."""
+        """Call ``hook_name`` for ``model``: its plugin's implementation, else the core default.
+
+        Keyword arguments are the hook's arguments other than ``model``; ones left out arrive as ``None``.
+        """
         spec = self.get_model(model) if isinstance(model, str) else model
         kwargs["model"] = spec
         impl = self._impl(self._model_owner[spec.name], hook_name)
-        if impl is not None:
-            result = impl.function(*(kwargs[arg] for arg in impl.argnames))
+        if impl is not None:  # arguments a caller leaves out arrive as None (hooks only ever gain arguments)
+            result = impl.function(*(kwargs.get(arg) for arg in impl.argnames))
             if result is not None:
                 return result
         from ganzoo import defaults

@@ -158,6 +158,35 @@ class GANState:
         for averaged in self.ema.values():
             averaged.eval()
 
+    # -- serialisation -----------------------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        """Everything needed to continue training, as tensors and plain values (no pickled objects)."""
+        return {
+            "step": self.step,
+            "networks": {name: self.unwrapped(name).state_dict() for name in self.networks},
+            "optimizers": {name: opt.state_dict() for name, opt in self.optimizers.items()},
+            "ema": {name: averaged.state_dict() for name, averaged in self.ema.items()},
+            "scaler": self.scaler.state_dict(),
+            "extras": self.extras,
+        }
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Restore what :meth:`state_dict` produced; network names must match exactly."""
+        missing = set(self.networks) ^ set(state["networks"])
+        if missing:
+            raise ValueError(f"checkpoint networks do not match model {self.spec.name!r}: {', '.join(sorted(missing))}")
+        for name, weights in state["networks"].items():
+            self.unwrapped(name).load_state_dict(weights)
+        for name, opt_state in state["optimizers"].items():
+            self.optimizers[name].load_state_dict(opt_state)
+        for name, ema_state in state.get("ema", {}).items():
+            if name in self.ema:
+                self.ema[name].load_state_dict(ema_state)
+        if state.get("scaler"):
+            self.scaler.load_state_dict(state["scaler"])
+        self.extras = dict(state.get("extras", {}))
+        self.step = int(state["step"])
+
     # -- EMA -------------------------------------------------------------------------------------
     def enable_ema(self, decay: float) -> None:
         """Keep an exponential moving average of every generator network (BatchNorm buffers included)."""
