@@ -1,0 +1,41 @@
+"""pytest plugin (``pytest11`` entry point ``ganzoo``): fixtures for testing ganzoo plugins.
+
+Loaded into every pytest session where ganzoo is installed, so it imports nothing heavy at module level.
+Fixtures (all prefixed ``ganzoo_`` to stay out of other projects' way):
+
+- ``ganzoo_host``: the process-wide :class:`~ganzoo.plugins.PluginHost` with every installed plugin.
+- ``ganzoo_tiny_state``: a factory ``(model_name, seed=0, **train) -> GANState`` built from the model's
+  ``tiny_config`` on the CPU.
+- ``ganzoo_batches``: a factory ``(state, batch_size=None, seed=0) -> IteratorBatchSource`` of synthetic
+  batches matching the model's task kind.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import pytest
+
+
+@pytest.fixture
+def ganzoo_host() -> Any:
+    """The plugin host with every installed plugin loaded."""
+    from ganzoo.plugins import get_host
+
+    return get_host()
+
+
+@pytest.fixture
+def ganzoo_tiny_state() -> Callable[..., Any]:
+    """Factory building a CPU :class:`~ganzoo.state.GANState` of a model from its ``tiny_config``."""
+    from ganzoo.testing.helpers import build_tiny_state
+
+    return build_tiny_state
+
+
+@pytest.fixture
+def ganzoo_batches() -> Callable[..., Any]:
+    """Factory of an endless :class:`~ganzoo.state.IteratorBatchSource` of synthetic batches for a state."""
+    from ganzoo.testing.helpers import synthetic_batches
+
+    return synthetic_batches
