@@ -1,0 +1,302 @@
+"""The conformance suite: checks every ganzoo model must pass, parametrised over a plugin's models.
+
+Use it from a plugin's tests either as a one-liner or as a base class (add your own test methods)::
+
+    from ganzoo.testing import ConformanceSuite, conformance_tests
+
+    TestConformance = conformance_tests("dcgan", "wgan-gp")   # named models
+    TestAll = conformance_tests(plugin="my-plugin")            # every model an entry point / distribution registers
+
+    class TestMyGAN(ConformanceSuite):
+        models = ["my-gan"]
+        frozen_networks = {"encoder"}       # networks a train step may leave unchanged
+
+Each check runs on the CPU with the model's ``tiny_config`` (batch of 4).  Override :meth:`make_batch` when a
+model needs batches the synthetic ones do not cover.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from typing import Any, ClassVar, Iterable, Iterator, Mapping
+
+import pytest
+
+
+def models_of_plugin(plugin: str) -> list[str]:
+    """Names of the models registered by an entry point or distribution (``dcgan`` or ``ganzoo-plugin-dcgan``)."""
+    from ganzoo.plugins import get_host
+
+    host = get_host()
+    for record in host.records:
+        if plugin in (record.name, record.distribution):
+            if record.status != "ok":
+                raise RuntimeError(f"plugin {plugin!r} ({record.distribution} {record.version}) is {record.status}: {record.error}")
+            return list(record.models)
+    known = ", ".join(sorted(r.name for r in host.records))
+    raise LookupError(f"no installed ganzoo plugin is called {plugin!r} (installed entry points: {known})")
+
+
+def _model_fixture(models: list[str]) -> Any:
+    def conformance_model(self: Any, request: pytest.FixtureRequest) -> str:
+        return request.param
+
+    return pytest.fixture(params=models, ids=models, name="conformance_model")(conformance_model)
+
+
+def _finite(value: float) -> bool:
+    return isinstance(value, float) and math.isfinite(value)
+
+
+class ConformanceSuite:
+    """Base class of the conformance tests; subclasses set ``models`` (a list of model names).
+
+    ``frozen_networks`` names networks that a single train step may leave unchanged (e.g. a fixed
+    encoder); every other network whose parameters an optimizer holds must change.
+    """
+
+    models: ClassVar[Iterable[str]] = ()
+    frozen_networks: ClassVar[set[str]] = set()
+    batch_size: ClassVar[int] = 4
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        models = list(cls.__dict__.get("models", cls.models))
+        if models:  # the suite's tests take the model name from this class-level parametrised fixture
+            cls.conformance_model = _model_fixture(models)
+
+    # -- hooks for subclasses -----------------------------------------------------------------------
+    def make_batch(self, spec: Any, config: Any, batch_size: int, generator: Any) -> dict[str, Any]:
+        """One training batch for ``spec``; the default is :func:`ganzoo.testing.helpers.synthetic_batch`."""
+        from ganzoo.testing.helpers import synthetic_batch
+
+        return synthetic_batch(spec, config, batch_size, generator)
+
+    def build_state(self, model: str, seed: int = 0) -> Any:
+        """A CPU state of ``model`` from its ``tiny_config``."""
+        from ganzoo.testing.helpers import build_tiny_state
+
+        return build_tiny_state(model, seed=seed, batch_size=self.batch_size)
+
+    def batches(self, state: Any, seed: int = 0) -> Any:
+        """An endless batch source of :meth:`make_batch` batches for ``state``."""
+        import torch
+
+        from ganzoo.state import IteratorBatchSource
+
+        def stream() -> Iterator[dict[str, Any]]:
+            generator = torch.Generator().manual_seed(seed)
+            while True:
+                yield self.make_batch(state.spec, state.model_config, self.batch_size, generator)
+
+        return IteratorBatchSource(stream(), state.device)
+
+    def train_step(self, state: Any, batches: Any) -> Mapping[str, float]:
+        """One train step through the model's hook, as the trainer calls it."""
+        from ganzoo.plugins import get_host
+
+        metrics = get_host().call("ganzoo_train_step", state.spec, state=state, batches=batches)
+        state.step += 1
+        return metrics
+
+    # -- metadata -----------------------------------------------------------------------------------
+    def test_metadata_is_complete(self, conformance_model: str) -> None:
+        from ganzoo.plugins import get_host
+        from ganzoo.specs import TASK_KINDS
+
+        spec = get_host().get_model(conformance_model)
+        for field in ("paper", "description", "license"):
+            assert str(getattr(spec, field)).strip(), f"model {spec.name!r}: ModelSpec.{field} is empty"
+        assert spec.task in TASK_KINDS
+        assert spec.tiny_config, f"model {spec.name!r}: ModelSpec.tiny_config is empty (the kit needs a tiny network)"
+        assert spec.distribution, f"model {spec.name!r} was not registered through an installed distribution"
+        metadata = spec.metadata()
+        assert metadata["name"] == spec.name and metadata["task"] == spec.task
+
+    def test_default_and_tiny_configs_validate(self, conformance_model: str) -> None:
+        from ganzoo.config import ModelConfig, resolve_config
+        from ganzoo.plugins import get_host
+        from ganzoo.testing.helpers import tiny_run_config
+
+        spec = get_host().get_model(conformance_model)
+        assert issubclass(spec.config_class, ModelConfig), "config_class must subclass ganzoo.config.ModelConfig"
+        defaults = resolve_config(spec)  # paper defaults, train_defaults and data_defaults all valid
+        assert defaults.model_name == spec.name
+        tiny = tiny_run_config(spec)
+        for key, value in spec.tiny_config.items():
+            assert getattr(tiny.model, key) == value, f"tiny_config[{key!r}] was not applied"
+        if spec.conditional:
+            assert tiny.model.num_classes > 0, "a class-conditional model needs num_classes > 0 in tiny_config"
+
+    # -- networks -----------------------------------------------------------------------------------
+    def test_networks_build(self, conformance_model: str) -> None:
+        from torch import nn
+
+        state = self.build_state(conformance_model)
+        assert state.networks, "the model built no networks"
+        assert state.generator_names, "ganzoo_build_generator returned no network"
+        assert set(state.networks) - set(state.generator_names), "ganzoo_build_discriminator returned no network"
+        for name, net in state.networks.items():
+            assert isinstance(net, nn.Module), f"network {name!r} is not an nn.Module"
+        assert state.optimizers, "no network got an optimizer"
+
+    def test_generator_output_shape_dtype_range(self, conformance_model: str) -> None:
+        import torch
+
+        from ganzoo.testing.helpers import target_channels
+
+        state = self.build_state(conformance_model)
+        config, spec = state.model_config, state.spec
+        if spec.image_to_image:
+            generator = torch.Generator().manual_seed(0)
+            source = self.make_batch(spec, config, 2, generator)
+            inputs = source["input"] if "input" in source else source["a"]
+            net = state.networks[state.generator_names[0]]
+            with torch.no_grad():
+                images = net(inputs)
+            expected_channels = target_channels(config)
+        else:
+            with torch.no_grad():
+                images = state.generate(state.noise(2), state.random_labels(2), network=state.generator_names[0])
+            expected_channels = config.channels
+        size = config.image_size
+        assert images.shape == (2, expected_channels, size, size), f"generator output shape {tuple(images.shape)}"
+        assert images.dtype == torch.float32
+        assert torch.isfinite(images).all()
+        assert images.min() >= -1 - 1e-5 and images.max() <= 1 + 1e-5, "generator output must lie in [-1, 1]"
+
+    def test_discriminator_scores(self, conformance_model: str) -> None:
+        import torch
+
+        state = self.build_state(conformance_model)
+        if state.spec.image_to_image:
+            pytest.skip("image-to-image discriminators have model-specific inputs; covered by the train step")
+        batch = self.make_batch(state.spec, state.model_config, self.batch_size, torch.Generator().manual_seed(0))
+        with torch.no_grad():
+            scores = state.discriminate(batch["image"], batch.get("label"))
+        assert scores.dtype == torch.float32
+        assert scores.shape[0] == self.batch_size, f"expected one score (or score map) per image, got {tuple(scores.shape)}"
+        assert torch.isfinite(scores).all()
+
+    # -- losses -------------------------------------------------------------------------------------
+    def test_losses_are_finite_and_backpropagate(self, conformance_model: str) -> None:
+        import torch
+
+        state = self.build_state(conformance_model)
+        if state.spec.image_to_image:
+            scores_real = torch.randn(self.batch_size, 1, 4, 4, requires_grad=True)
+            scores_fake = torch.randn(self.batch_size, 1, 4, 4, requires_grad=True)
+            d_loss = state.loss.discriminator_loss(scores_real, scores_fake)
+            g_loss = state.loss.generator_loss(scores_fake)
+            for loss in (d_loss, g_loss):
+                assert loss.dim() == 0 and torch.isfinite(loss)
+            d_loss.backward()
+            assert scores_real.grad is not None and torch.isfinite(scores_real.grad).all()
+            return
+        batch = self.make_batch(state.spec, state.model_config, self.batch_size, torch.Generator().manual_seed(0))
+        labels = batch.get("label")
+        discriminator_names = [n for n in state.networks if n not in state.generator_names]
+        generator, discriminator = state.generator_names[0], discriminator_names[0]
+        fake = state.generate(state.noise(self.batch_size), labels, network=generator)
+        d_loss = state.loss.discriminator_loss(
+            state.discriminate(batch["image"], labels, network=discriminator), state.discriminate(fake.detach(), labels, network=discriminator)
+        )
+        g_loss = state.loss.generator_loss(state.discriminate(fake, labels, network=discriminator))
+        for name, loss in (("discriminator", d_loss), ("generator", g_loss)):
+            assert loss.dim() == 0, f"{name} loss must be a scalar, got shape {tuple(loss.shape)}"
+            assert torch.isfinite(loss), f"{name} loss is not finite"
+        d_params = [p for p in state.networks[discriminator].parameters() if p.requires_grad]
+        g_params = [p for p in state.networks[generator].parameters() if p.requires_grad]
+        d_grads = torch.autograd.grad(d_loss, d_params, allow_unused=True)
+        g_grads = torch.autograd.grad(g_loss, g_params, allow_unused=True)
+        assert any(g is not None and g.abs().sum() > 0 for g in d_grads), "discriminator loss does not reach D"
+        assert any(g is not None and g.abs().sum() > 0 for g in g_grads), "generator loss does not reach G"
+        assert all(torch.isfinite(g).all() for g in (*d_grads, *g_grads) if g is not None)
+
+    # -- training -----------------------------------------------------------------------------------
+    def test_train_step_updates_networks(self, conformance_model: str) -> None:
+        from ganzoo.testing.helpers import changed_networks, parameters_snapshot
+
+        state = self.build_state(conformance_model)
+        optimized = {id(p) for opt in state.optimizers.values() for group in opt.param_groups for p in group["params"]}
+        trained = {
+            name for name in state.networks if any(id(p) in optimized for p in state.unwrapped(name).parameters())
+        }
+        before = parameters_snapshot(state)
+        metrics = self.train_step(state, self.batches(state))
+        assert isinstance(metrics, Mapping) and metrics, "ganzoo_train_step must return a non-empty mapping"
+        for key, value in metrics.items():
+            assert isinstance(key, str) and _finite(value), f"metric {key!r} = {value!r} is not a finite float"
+        unchanged = trained - changed_networks(before, parameters_snapshot(state)) - set(self.frozen_networks)
+        assert not unchanged, f"a train step left these optimised networks unchanged: {sorted(unchanged)}"
+
+    def test_seeded_training_is_deterministic(self, conformance_model: str) -> None:
+        import torch
+
+        from ganzoo.testing.helpers import parameters_snapshot
+
+        runs = []
+        for _ in range(2):
+            state = self.build_state(conformance_model, seed=3)
+            batches = self.batches(state, seed=3)
+            metrics = [dict(self.train_step(state, batches)) for _ in range(2)]
+            runs.append((metrics, parameters_snapshot(state)))
+        (metrics_a, weights_a), (metrics_b, weights_b) = runs
+        assert metrics_a == metrics_b, "same seed, different metrics"
+        for name, params in weights_a.items():
+            for key, value in params.items():
+                assert torch.equal(value, weights_b[name][key]), f"same seed, different weights: {name}.{key}"
+
+    # -- state & sampling ---------------------------------------------------------------------------
+    def test_state_round_trip(self, conformance_model: str) -> None:
+        import torch
+
+        from ganzoo.testing.helpers import sample_images
+
+        state = self.build_state(conformance_model, seed=1)
+        self.train_step(state, self.batches(state, seed=1))
+        buffer = io.BytesIO()
+        torch.save(state.state_dict(), buffer)
+        buffer.seek(0)
+        restored = self.build_state(conformance_model, seed=2)  # different initial weights
+        restored.load_state_dict(torch.load(buffer, weights_only=True))
+        assert restored.step == state.step
+        assert torch.equal(sample_images(state, 2, seed=5), sample_images(restored, 2, seed=5)), (
+            "sampling differs after a state_dict round trip"
+        )
+
+    def test_sample_batch_of_one(self, conformance_model: str) -> None:
+        import torch
+
+        from ganzoo.testing.helpers import sample_images
+
+        state = self.build_state(conformance_model)
+        config = state.model_config
+        images = sample_images(state, 1)
+        assert images.dim() == 4 and images.shape[0] == 1 and images.shape[-2:] == (config.image_size, config.image_size)
+        assert images.dtype == torch.float32 and torch.isfinite(images).all()
+        assert images.min() >= -1 - 1e-5 and images.max() <= 1 + 1e-5
+        if state.spec.task == "unpaired-image-to-image":
+            back = sample_images(state, 1, direction="BtoA")
+            assert back.shape[0] == 1 and torch.isfinite(back).all()
+        # sampling must leave the networks in training mode for the next train step
+        assert all(net.training for net in state.networks.values()), "ganzoo_sample left a network in eval mode"
+
+
+def conformance_tests(*models: str, plugin: str | None = None) -> type[ConformanceSuite]:
+    """A :class:`ConformanceSuite` subclass for ``models`` (and/or every model of ``plugin``).
+
+    Assign it to a ``Test*`` name in a test module so pytest collects it:
+    ``TestConformance = conformance_tests("dcgan")``.
+    """
+    names = list(models) + (models_of_plugin(plugin) if plugin else [])
+    if not names:
+        raise ValueError("conformance_tests() needs model names or plugin=NAME")
+    return type("TestConformance", (ConformanceSuite,), {"models": names, "__module__": _caller_module()})
+
+
+def _caller_module() -> str:
+    import sys
+
+    return sys._getframe(2).f_globals.get("__name__", __name__)
