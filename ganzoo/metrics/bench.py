@@ -1,0 +1,424 @@
+"""``ganzoo bench``: evaluate a trained run (or an untrained model) under a protocol with torch-fidelity.
+
+The generated side is a model wrapper that torch-fidelity pulls batches from (no image files); the
+reference side is the protocol's held-out split, registered with torch-fidelity under a name containing
+the protocol hash so its features and FID statistics are computed once and cached.  The result records
+the protocol and full provenance, ready for :mod:`ganzoo.leaderboard`.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import json
+import os
+import platform
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterable, Mapping, Sequence
+
+import torch
+from pydantic import BaseModel
+
+from ganzoo._version import __version__
+from ganzoo.config import RunConfig, resolve_config
+from ganzoo.data.images import to_uint8
+from ganzoo.metrics.extractors import ResolvedExtractor, resolve_extractor
+from ganzoo.metrics.protocol import METRIC_NAMES, Protocol, ProtocolError, default_preset, get_preset, protocol_task
+from ganzoo.metrics.reference import (
+    default_cache_root,
+    fidelity_kwargs,
+    load_split,
+    reference_images,
+    register_reference,
+)
+from ganzoo.metrics.sampling import SampledModel, TranslatedInputs
+from ganzoo.plugins import get_host
+from ganzoo.specs import ModelSpec
+from ganzoo.state import GANState, build_state
+
+# torch-fidelity's result keys -> ganzoo's short names
+FIDELITY_KEYS = {
+    "inception_score_mean": "isc",
+    "inception_score_std": "isc_std",
+    "frechet_inception_distance": "fid",
+    "kernel_inception_distance_mean": "kid",
+    "kernel_inception_distance_std": "kid_std",
+    "precision": "precision",
+    "recall": "recall",
+    "f_score": "f_score",
+}
+GRID_SAMPLES = 16
+
+
+class BenchError(ValueError):
+    """A benchmark that cannot run as asked (incompatible protocol, too few samples, ...)."""
+
+
+@dataclass
+class BenchTarget:
+    """What is evaluated: a model's live state plus the provenance of its weights."""
+
+    spec: ModelSpec
+    state: GANState
+    config: RunConfig
+    checkpoint_hash: str
+    train_steps: int
+    train_seconds: float | None = None
+    run_dir: str | None = None
+    checkpoint_path: str | None = None
+
+
+class BenchResult(BaseModel):
+    """One evaluation: metric values, the protocol they were measured under, and provenance."""
+
+    model: str
+    task: str
+    plugin: str
+    plugin_version: str
+    ganzoo_version: str
+    dataset: str
+    protocol_name: str
+    protocol_hash: str
+    protocol: dict[str, Any]
+    metric_set: list[str]
+    metrics: dict[str, float]
+    num_samples: int
+    reference_size: int
+    config: dict[str, Any]
+    config_hash: str
+    checkpoint_hash: str
+    checkpoint_path: str | None = None
+    run_dir: str | None = None
+    train_steps: int | None = None
+    train_seconds: float | None = None
+    hardware: dict[str, Any]
+    eval_seconds: float
+    recorded_at: str
+    sample_png_base64: str | None = None
+
+    def sample_png(self) -> bytes | None:
+        """The sample grid as PNG bytes (``None`` when none was made)."""
+        return base64.b64decode(self.sample_png_base64) if self.sample_png_base64 else None
+
+
+def digest_json(data: Any) -> str:
+    """sha256 of canonical JSON (sorted keys, no whitespace)."""
+    return hashlib.sha256(json.dumps(data, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def hardware_info(device: torch.device) -> dict[str, Any]:
+    """Where the evaluation ran (for provenance; timings are only comparable on the same hardware)."""
+    info: dict[str, Any] = {
+        "platform": platform.platform(),
+        "machine": platform.machine(),
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "cpu_count": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "device": str(device),
+    }
+    if device.type == "cuda":
+        info["gpu"] = torch.cuda.get_device_name(device)
+    return info
+
+
+# -- protocols ------------------------------------------------------------------------------------------
+def resolve_protocol(
+    model_task: str,
+    dataset: str | None = None,
+    protocol: str | Protocol | None = None,
+    weights: str | os.PathLike[str] | None = None,
+    **changes: Any,
+) -> tuple[Protocol, ResolvedExtractor]:
+    """Pick the protocol (named, or the dataset's preset), apply field changes, and resolve its extractor.
+
+    The returned protocol carries the sha256 of the extractor weights actually used, so it hashes
+    differently when the weights differ.
+    """
+    if isinstance(protocol, Protocol):
+        base = protocol
+    elif protocol:
+        base = get_preset(protocol)
+    else:
+        base = default_preset(dataset or "digits", model_task)
+    if dataset and dataset != base.dataset and protocol:
+        changes.setdefault("dataset", dataset)
+    resolved = base.with_changes(**changes)
+    expected_task = protocol_task(model_task)
+    if resolved.task != expected_task:
+        raise ProtocolError(
+            f"protocol {resolved.name!r} evaluates {resolved.task} models but this model is {model_task}; "
+            f"pick a protocol for {expected_task} models"
+        )
+    extractor = resolve_extractor(resolved.feature_extractor, weights)
+    if resolved.weights_sha256 and resolved.weights_sha256 != extractor.weights_sha256:
+        raise ProtocolError(
+            f"protocol {resolved.name!r} pins feature-extractor weights {resolved.weights_sha256[:16]}..., "
+            f"but the weights found have sha256 {extractor.weights_sha256[:16]}..."
+        )
+    return resolved.with_changes(weights_sha256=extractor.weights_sha256), extractor
+
+
+# -- targets --------------------------------------------------------------------------------------------
+def load_target(
+    target: str | os.PathLike[str],
+    protocol: Protocol | None = None,
+    checkpoint: str | None = None,
+    overrides: Sequence[str] = (),
+    device: str | torch.device = "cpu",
+) -> BenchTarget:
+    """A trained run directory (its latest or named checkpoint), or an untrained model by name.
+
+    An untrained model is built at the protocol's resolution and channels (``--set`` overrides apply),
+    which gives the "untrained generator" baseline of a protocol.
+    """
+    path = Path(target)
+    if path.is_dir():
+        return _load_run(path, checkpoint, device)
+    host = get_host()
+    spec = host.get_model(str(target))
+    model_values: dict[str, Any] = {}
+    data_values: dict[str, Any] = {}
+    if protocol is not None:
+        model_values = {"image_size": protocol.image_size, "channels": protocol.channels}
+        data_values = {"dataset": protocol.dataset}
+        if spec.conditional:
+            model_values["num_classes"] = _num_classes(protocol)
+    config = resolve_config(spec, values={"model": model_values, "data": data_values}, overrides=overrides)
+    torch.manual_seed(config.train.seed)
+    state = build_state(spec, config, device=device, host=host)
+    fingerprint = digest_json({"untrained": spec.name, "version": spec.version, "config": config.model_dump(mode="json")})
+    return BenchTarget(spec, state, config, f"untrained-{fingerprint[:32]}", 0)
+
+
+def _num_classes(protocol: Protocol) -> int:
+    items = load_split(protocol, "train")
+    return int(max(int(items[i]["label"]) for i in range(len(items)))) + 1  # type: ignore[arg-type]
+
+
+def _load_run(run_dir: Path, checkpoint: str | None, device: str | torch.device) -> BenchTarget:
+    try:
+        from ganzoo.checkpoint import checkpoint_digest, load_run
+    except ImportError as exc:  # pragma: no cover - the checkpoint module ships with the trainer
+        raise BenchError(f"cannot load run {run_dir}: ganzoo.checkpoint is not available ({exc})") from exc
+    loaded = load_run(run_dir, checkpoint=checkpoint, device=str(device))
+    return BenchTarget(
+        spec=loaded.spec,
+        state=loaded.state,
+        config=loaded.config,
+        checkpoint_hash=checkpoint_digest(loaded.checkpoint_path),
+        train_steps=int(loaded.step),
+        train_seconds=_train_seconds(loaded),
+        run_dir=str(loaded.run_dir),
+        checkpoint_path=str(loaded.checkpoint_path),
+    )
+
+
+def _train_seconds(loaded: Any) -> float | None:
+    """Training wall time, from the run if it records one (LoadedRun attribute or the last log row)."""
+    for attribute in ("train_seconds", "elapsed", "wall_time"):
+        value = getattr(loaded, attribute, None)
+        if isinstance(value, (int, float)):
+            return float(value)
+    log = Path(loaded.run_dir) / "metrics.jsonl"
+    if log.is_file():
+        lines = [line for line in log.read_text(encoding="utf-8").splitlines() if line.strip()]
+        if lines:
+            try:
+                row = json.loads(lines[-1])
+            except json.JSONDecodeError:
+                return None
+            for key in ("elapsed", "elapsed_s", "elapsed_seconds", "train_seconds", "wall_time", "time"):
+                if isinstance(row.get(key), (int, float)):
+                    return float(row[key])
+    return None
+
+
+# -- evaluation -----------------------------------------------------------------------------------------
+def parse_metrics(text: str | Iterable[str] | None) -> list[str]:
+    """``"fid,kid"`` -> ``["fid", "kid"]`` (validated, in canonical order); ``None``: all four."""
+    if text is None:
+        return list(METRIC_NAMES)
+    names = [part.strip().lower() for part in (text.split(",") if isinstance(text, str) else text) if part.strip()]
+    unknown = sorted(set(names) - set(METRIC_NAMES))
+    if unknown or not names:
+        raise BenchError(f"unknown metric(s) {', '.join(unknown) or '(none given)'}; allowed: {', '.join(METRIC_NAMES)}")
+    return [name for name in METRIC_NAMES if name in names]
+
+
+def model_input(target: BenchTarget, protocol: Protocol) -> SampledModel | TranslatedInputs:
+    """The torch-fidelity input that draws the target's samples under ``protocol``."""
+    if protocol.image_to_image:
+        return TranslatedInputs(target.state, protocol, load_split(protocol))
+    return SampledModel(target.state, protocol)
+
+
+def _num_generated(source: SampledModel | TranslatedInputs, protocol: Protocol) -> int:
+    return len(source) if isinstance(source, TranslatedInputs) else protocol.num_samples
+
+
+def _check_sizes(protocol: Protocol, metrics: Sequence[str], generated: int, reference: int) -> None:
+    if "kid" in metrics and min(generated, reference) < protocol.kid_subset_size:
+        raise BenchError(
+            f"KID needs at least kid_subset_size={protocol.kid_subset_size} images on each side, but there are "
+            f"{generated} generated and {reference} reference images; lower it with --set-protocol kid_subset_size=N"
+        )
+    if "isc" in metrics and generated < protocol.isc_splits:
+        raise BenchError(f"IS with {protocol.isc_splits} splits needs at least that many samples (got {generated})")
+    if "prc" in metrics and min(generated, reference) <= protocol.prc_neighborhood:
+        raise BenchError(f"precision/recall needs more than prc_neighborhood={protocol.prc_neighborhood} images per side")
+
+
+def run_benchmark(
+    target: BenchTarget,
+    protocol: Protocol,
+    extractor: ResolvedExtractor,
+    metrics: Sequence[str] = METRIC_NAMES,
+    cache_root: str | os.PathLike[str] | None = None,
+    batch_size: int = 100,
+    verbose: bool = False,
+    sample_grid: bool = True,
+) -> BenchResult:
+    """Compute ``metrics`` for ``target`` under ``protocol`` (reference statistics cached under ``cache_root``)."""
+    import torch_fidelity
+
+    metrics = parse_metrics(metrics)
+    started = time.perf_counter()
+    cache = Path(cache_root) if cache_root else default_cache_root()
+    reference = register_reference(protocol)
+    reference_size = len(reference_images(protocol))
+    source = model_input(target, protocol)
+    generated = _num_generated(source, protocol)
+    _check_sizes(protocol, metrics, generated, reference_size)
+    binary = any(name in metrics for name in ("fid", "kid", "prc"))
+    raw = torch_fidelity.calculate_metrics(
+        input1=source,
+        input1_model_num_samples=generated,
+        input2=reference if binary else None,
+        isc="isc" in metrics,
+        fid="fid" in metrics,
+        kid="kid" in metrics,
+        prc="prc" in metrics,
+        feature_extractor=extractor.registry_name,
+        feature_extractor_weights_path=extractor.weights_path,
+        **fidelity_kwargs(protocol, cache, target.state.device, batch_size, verbose),
+    )
+    values = {FIDELITY_KEYS.get(key, key): float(value) for key, value in raw.items()}
+    metric_set = list(metrics)
+    if isinstance(source, TranslatedInputs) and source.keep_pairs:
+        values.update(source.paired_metrics())
+        metric_set.append("paired")
+    grid = sample_grid_png(target, protocol) if sample_grid else None
+    return BenchResult(
+        model=target.spec.name,
+        task=target.spec.task,
+        plugin=target.spec.distribution or target.spec.plugin,
+        plugin_version=target.spec.version,
+        ganzoo_version=__version__,
+        dataset=protocol.dataset,
+        protocol_name=protocol.name,
+        protocol_hash=protocol.digest(),
+        protocol=protocol.model_dump(mode="json"),
+        metric_set=metric_set,
+        metrics=values,
+        num_samples=generated,
+        reference_size=reference_size,
+        config=target.config.model_dump(mode="json"),
+        config_hash=digest_json(target.config.model_dump(mode="json"))[:16],
+        checkpoint_hash=target.checkpoint_hash,
+        checkpoint_path=target.checkpoint_path,
+        run_dir=target.run_dir,
+        train_steps=target.train_steps,
+        train_seconds=target.train_seconds,
+        hardware=hardware_info(target.state.device),
+        eval_seconds=round(time.perf_counter() - started, 3),
+        recorded_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        sample_png_base64=base64.b64encode(grid).decode("ascii") if grid else None,
+    )
+
+
+@torch.no_grad()
+def sample_grid_png(target: BenchTarget, protocol: Protocol, count: int = GRID_SAMPLES) -> bytes:
+    """A small PNG grid of the target's samples (translations: inputs above outputs), seeded by the protocol."""
+    from PIL import Image
+    from torchvision.utils import make_grid
+
+    source = model_input(target, protocol)
+    if isinstance(source, TranslatedInputs):
+        columns = min(count // 2, len(source))
+        inputs, outputs = source.translate(columns)
+        images = torch.cat([inputs.float().cpu(), outputs.float().cpu()])
+    else:
+        columns = min(8, count)
+        images = source.sample(count).float().cpu()
+    if images.size(1) == 1:
+        images = images.expand(-1, 3, -1, -1)
+    grid = to_uint8(make_grid(images[:, :3], nrow=columns, padding=1, pad_value=1.0))
+    buffer = io.BytesIO()
+    Image.fromarray(grid.permute(1, 2, 0).numpy()).save(buffer, format="PNG", optimize=True)
+    return buffer.getvalue()
+
+
+def extract_features(
+    target: BenchTarget, protocol: Protocol, extractor: ResolvedExtractor, batch_size: int = 100
+) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
+    """The generated and reference features exactly as :func:`run_benchmark` computes them (no cache).
+
+    Keys are ``"features"`` (the FID / KID / PRC layer) and ``"logits"`` (the IS layer).
+    """
+    from torch_fidelity.registry import FEATURE_EXTRACTORS_REGISTRY
+    from torch_fidelity.utils import (
+        create_feature_extractor,
+        get_featuresdict_from_dataset,
+        get_featuresdict_from_generative_model,
+    )
+
+    cls = FEATURE_EXTRACTORS_REGISTRY[extractor.registry_name]
+    layers = {"features": cls.get_default_feature_layer_for_metric("fid"),
+              "logits": cls.get_default_feature_layer_for_metric("isc")}
+    cuda = target.state.device.type == "cuda"
+    net = create_feature_extractor(extractor.registry_name, sorted(set(layers.values())), cuda=cuda,
+                                   feature_extractor_weights_path=extractor.weights_path, verbose=False)
+    source = model_input(target, protocol)
+    generated = get_featuresdict_from_generative_model(
+        source, net, _num_generated(source, protocol), batch_size, cuda, protocol.seed, False
+    )
+    reference = get_featuresdict_from_dataset(reference_images(protocol), net, batch_size, cuda, True, False)
+    rename = lambda found: {key: found[layer] for key, layer in layers.items()}  # noqa: E731
+    return rename(generated), rename(reference)
+
+
+def bench(
+    target: str | os.PathLike[str],
+    protocol: str | Protocol | None = None,
+    dataset: str | None = None,
+    metrics: Sequence[str] | str | None = None,
+    weights: str | os.PathLike[str] | None = None,
+    checkpoint: str | None = None,
+    overrides: Sequence[str] = (),
+    cache_root: str | os.PathLike[str] | None = None,
+    device: str = "cpu",
+    verbose: bool = False,
+    **protocol_changes: Any,
+) -> BenchResult:
+    """One call from a run directory (or model name) to a :class:`BenchResult` (the ``ganzoo bench`` API)."""
+    path = Path(target)
+    if path.is_dir():
+        loaded = load_target(path, checkpoint=checkpoint, device=device)
+        resolved, extractor = resolve_protocol(loaded.spec.task, dataset or loaded.config.data.dataset, protocol,
+                                               weights, **protocol_changes)
+    else:
+        spec = get_host().get_model(str(target))
+        resolved, extractor = resolve_protocol(spec.task, dataset, protocol, weights, **protocol_changes)
+        loaded = load_target(target, resolved, overrides=overrides, device=device)
+    return run_benchmark(loaded, resolved, extractor, parse_metrics(metrics), cache_root, verbose=verbose)
+
+
+def metrics_summary(result: BenchResult | Mapping[str, Any]) -> str:
+    """``fid=12.3 kid=0.004 ...`` for one-line reports."""
+    values = result.metrics if isinstance(result, BenchResult) else result["metrics"]
+    return " ".join(f"{key}={value:.4g}" for key, value in values.items())

@@ -1,0 +1,146 @@
+"""Evaluation protocols: everything that must match for two metric values to be comparable.
+
+A :class:`Protocol` names the reference data (dataset, split, resolution, task), how many samples are
+drawn, the feature extractor and the hash of its weights, the metric parameters, the seed and the resize
+policy.  Its :meth:`~Protocol.digest` is a hash of all of that (not of the display name), so results are
+ranked only against results whose protocols hash the same.  Nothing here imports torch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+METRIC_NAMES = ("isc", "fid", "kid", "prc")
+RESIZE_POLICY = "to-reference-bilinear-antialias"
+
+
+class ProtocolError(ValueError):
+    """A protocol that cannot be used (unknown preset, inconsistent parameters)."""
+
+
+class Protocol(BaseModel):
+    """One evaluation protocol (immutable; build variants with :meth:`with_changes`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field("custom", description="display name (a preset name, or 'custom'); not part of the hash")
+    dataset: str = Field(description="reference dataset name (as for `--set data.dataset=`)")
+    split: str = Field("test", description="reference split (held-out split for the offline protocols)")
+    task: Literal["noise-to-image", "paired-image-to-image", "unpaired-image-to-image"] = Field(
+        "noise-to-image", description="noise-to-image models (conditional or not) or translation of held-out inputs"
+    )
+    image_size: int = Field(32, ge=4, description="reference resolution; generated images are resized to it")
+    channels: int = Field(3, ge=1, le=3, description="reference channels; generated images are converted to them")
+    num_samples: int = Field(1000, ge=2, description="generated samples (image-to-image: held-out inputs, at most)")
+    reference_size: int | None = Field(None, ge=2, description="use only the first N reference images (None: all)")
+    feature_extractor: str = Field(description="inception-v3-compat, ganzoo-digits-cnn, ganzoo-shapes-cnn, timm:<name>")
+    weights_sha256: str | None = Field(None, description="sha256 of the feature-extractor weights (filled when resolved)")
+    isc_splits: int = Field(10, ge=1)
+    kid_subsets: int = Field(100, ge=1)
+    kid_subset_size: int = Field(1000, ge=2)
+    kid_degree: int = Field(3, ge=1)
+    kid_coef0: float = 1.0
+    prc_neighborhood: int = Field(3, ge=1)
+    seed: int = Field(0, ge=0)
+    resize: Literal["to-reference-bilinear-antialias"] = RESIZE_POLICY
+    direction: Literal["AtoB", "BtoA"] = Field("AtoB", description="translation direction (unpaired models)")
+
+    @model_validator(mode="after")
+    def _kid_fits(self) -> "Protocol":
+        if self.kid_subset_size > self.num_samples:
+            raise ValueError(
+                f"kid_subset_size ({self.kid_subset_size}) must not exceed num_samples ({self.num_samples})"
+            )
+        return self
+
+    @property
+    def image_to_image(self) -> bool:
+        """True when the protocol evaluates translations of held-out inputs."""
+        return self.task.endswith("image-to-image")
+
+    def hashed_fields(self) -> dict[str, Any]:
+        """The fields that define comparability (everything except the display name)."""
+        return self.model_dump(mode="json", exclude={"name"})
+
+    def digest(self) -> str:
+        """A short stable hash of :meth:`hashed_fields` (16 hex digits of a sha256)."""
+        canonical = json.dumps(self.hashed_fields(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
+
+    def with_changes(self, **changes: Any) -> "Protocol":
+        """A validated copy with some fields changed (``None`` values are ignored)."""
+        changes = {key: value for key, value in changes.items() if value is not None}
+        if not changes:
+            return self
+        data = self.model_dump()
+        touched = {key for key, value in changes.items() if data.get(key) != value}
+        data.update(changes)
+        if touched - {"name", "weights_sha256"} and "name" not in changes and self.name in PRESETS:
+            data["name"] = f"{self.name}-custom"
+        try:
+            return Protocol(**data)
+        except ValueError as exc:
+            raise ProtocolError(f"invalid protocol {data.get('name')!r}: {exc}") from None
+
+
+def _preset(**fields: Any) -> Protocol:
+    return Protocol(**fields)
+
+
+# Offline presets are sized for a 2-core CPU; cifar10-train-50k is the standard published protocol.
+PRESETS: dict[str, Protocol] = {
+    preset.name: preset
+    for preset in (
+        _preset(name="digits", dataset="digits", split="test", image_size=32, channels=1, num_samples=1000,
+                feature_extractor="ganzoo-digits-cnn", isc_splits=10, kid_subsets=50, kid_subset_size=250),
+        _preset(name="shapes", dataset="shapes", split="test", image_size=32, channels=3, num_samples=1000,
+                feature_extractor="ganzoo-shapes-cnn", isc_splits=10, kid_subsets=50, kid_subset_size=250),
+        _preset(name="shapes-paired", dataset="shapes", split="test", task="paired-image-to-image",
+                image_size=32, channels=3, num_samples=500, feature_extractor="ganzoo-shapes-cnn",
+                isc_splits=5, kid_subsets=50, kid_subset_size=200),
+        _preset(name="shapes-unpaired", dataset="shapes", split="test", task="unpaired-image-to-image",
+                image_size=32, channels=3, num_samples=500, feature_extractor="ganzoo-shapes-cnn",
+                isc_splits=5, kid_subsets=50, kid_subset_size=200),
+        _preset(name="cifar10-train-50k", dataset="cifar10", split="train", image_size=32, channels=3,
+                num_samples=50000, feature_extractor="inception-v3-compat", isc_splits=10, kid_subsets=100,
+                kid_subset_size=1000),
+        _preset(name="cifar10-test-10k", dataset="cifar10", split="test", image_size=32, channels=3,
+                num_samples=10000, feature_extractor="inception-v3-compat", isc_splits=10, kid_subsets=100,
+                kid_subset_size=1000),
+    )
+}
+
+
+def get_preset(name: str) -> Protocol:
+    """The preset called ``name``; unknown names list the available ones."""
+    try:
+        return PRESETS[name]
+    except KeyError:
+        raise ProtocolError(f"unknown protocol {name!r}; available: {', '.join(PRESETS)}") from None
+
+
+def protocol_task(model_task: str) -> str:
+    """The protocol task kind for a model task: conditional and unconditional models share protocols."""
+    return model_task if model_task.endswith("image-to-image") else "noise-to-image"
+
+
+def default_preset(dataset: str, model_task: str) -> Protocol:
+    """The preset for benchmarking a model of ``model_task`` trained on ``dataset``.
+
+    Offline datasets have one preset per protocol task (``digits``, ``shapes``, ``shapes-paired``,
+    ``shapes-unpaired``); other datasets use ``<dataset>-train-50k`` when it exists.  Anything else must be
+    described explicitly (``--protocol`` plus flags).
+    """
+    task = protocol_task(model_task)
+    suffix = {"paired-image-to-image": "-paired", "unpaired-image-to-image": "-unpaired"}.get(task, "")
+    for name in (f"{dataset}{suffix}", f"{dataset}-train-50k"):
+        if name in PRESETS and PRESETS[name].task == task:
+            return PRESETS[name]
+    raise ProtocolError(
+        f"no preset protocol for {task} models on dataset {dataset!r}; pass --protocol NAME "
+        f"(available: {', '.join(PRESETS)}) and override its fields with the bench flags"
+    )

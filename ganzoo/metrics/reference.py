@@ -1,0 +1,141 @@
+"""The reference side of a protocol: held-out images as a torch-fidelity dataset, and input conversion.
+
+Reference images come from :func:`ganzoo.data.build_dataset` at the protocol's resolution and channels and
+are registered with torch-fidelity under a name that contains the protocol hash, so torch-fidelity's cache
+of reference features and statistics is reused by every later benchmark under the same protocol and can
+never be confused with another protocol's.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Mapping
+
+import torch
+import torch.nn.functional as F
+from torch.utils.data import Dataset
+from torch_fidelity.registry import DATASETS_REGISTRY, register_dataset
+
+from ganzoo.data.images import to_uint8
+from ganzoo.metrics.protocol import Protocol
+
+CACHE_ENV = "GANZOO_CACHE_DIR"
+
+
+def default_cache_root() -> Path:
+    """``$GANZOO_CACHE_DIR``, else ``$XDG_CACHE_HOME/ganzoo`` (``~/.cache/ganzoo``), plus ``fidelity``."""
+    root = os.environ.get(CACHE_ENV) or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.join(Path.home(), ".cache"), "ganzoo"
+    )
+    return Path(root) / "fidelity"
+
+
+def target_key(protocol: Protocol) -> str:
+    """Which item field holds the images generated ones are compared with."""
+    if protocol.task == "unpaired-image-to-image":
+        return "b" if protocol.direction == "AtoB" else "a"
+    return "image"
+
+
+def source_key(protocol: Protocol) -> str:
+    """Which item field holds the inputs an image-to-image model translates."""
+    if protocol.task == "unpaired-image-to-image":
+        return "a" if protocol.direction == "AtoB" else "b"
+    return "input"
+
+
+def _dataset_task(protocol: Protocol) -> str:
+    return "unconditional" if protocol.task == "noise-to-image" else protocol.task
+
+
+def load_split(protocol: Protocol, split: str | None = None) -> Dataset:
+    """The protocol's dataset split (dict items) at its resolution and channels."""
+    from ganzoo.config import DataConfig, ModelConfig
+
+    split = split or protocol.split
+    try:
+        from ganzoo.data import build_dataset
+    except ImportError:  # the data package is not installed yet: digits only
+        from ganzoo.metrics._digits_fallback import DigitsFallback
+
+        return DigitsFallback(split, protocol.image_size, protocol.channels)
+    data = DataConfig(dataset=protocol.dataset, split=split)
+    model = ModelConfig(image_size=protocol.image_size, channels=protocol.channels)
+    return build_dataset(data, model, _dataset_task(protocol), split)
+
+
+class ReferenceImages(Dataset):
+    """uint8 images of one field of a dataset's items (what torch-fidelity's dataset input expects)."""
+
+    def __init__(self, items: Dataset, key: str, limit: int | None = None) -> None:
+        self.items, self.key = items, key
+        self.length = len(items) if limit is None else min(limit, len(items))  # type: ignore[arg-type]
+
+    def __len__(self) -> int:
+        return self.length
+
+    def __getitem__(self, index: int) -> torch.Tensor:
+        if index >= self.length:
+            raise IndexError(index)
+        item: Mapping[str, torch.Tensor] = self.items[index]
+        return to_uint8(item[self.key])
+
+
+def reference_images(protocol: Protocol) -> ReferenceImages:
+    """The reference images of ``protocol`` (its split, target field and size limit)."""
+    return ReferenceImages(load_split(protocol), target_key(protocol), protocol.reference_size)
+
+
+def reference_name(protocol: Protocol) -> str:
+    """The torch-fidelity dataset (and cache) name of the protocol's reference images."""
+    return f"ganzoo-{protocol.dataset}-{protocol.split}-{protocol.digest()}".replace(os.sep, "_")
+
+
+def register_reference(protocol: Protocol) -> str:
+    """Register the protocol's reference images with torch-fidelity (once per process); returns the name."""
+    name = reference_name(protocol)
+    if name not in DATASETS_REGISTRY:
+        register_dataset(name, lambda root, download, _p=protocol: reference_images(_p))
+    return name
+
+
+def to_reference(images: torch.Tensor, protocol: Protocol) -> torch.Tensor:
+    """Generated [-1, 1] images -> uint8 at the reference resolution and channels (the resize policy)."""
+    x = images.float()
+    if x.size(1) != protocol.channels:
+        if x.size(1) == 1:
+            x = x.expand(-1, protocol.channels, -1, -1)
+        elif protocol.channels == 1:
+            weights = torch.tensor([0.299, 0.587, 0.114], device=x.device).view(1, 3, 1, 1)
+            x = (x[:, :3] * weights).sum(dim=1, keepdim=True)
+        else:
+            x = x[:, : protocol.channels]
+    if x.shape[-1] != protocol.image_size or x.shape[-2] != protocol.image_size:
+        x = F.interpolate(x, size=(protocol.image_size,) * 2, mode="bilinear", antialias=True, align_corners=False)
+    return to_uint8(x)
+
+
+def fidelity_kwargs(protocol: Protocol, cache_root: Path, device: torch.device, batch_size: int,
+                    verbose: bool) -> dict[str, Any]:
+    """The torch-fidelity keyword arguments every computation under ``protocol`` shares."""
+    return {
+        "cuda": device.type == "cuda",
+        "batch_size": batch_size,
+        "isc_splits": protocol.isc_splits,
+        "kid_subsets": protocol.kid_subsets,
+        "kid_subset_size": protocol.kid_subset_size,
+        "kid_kernel": "poly",
+        "kid_kernel_poly_degree": protocol.kid_degree,
+        "kid_kernel_poly_coef0": protocol.kid_coef0,
+        "prc_neighborhood": protocol.prc_neighborhood,
+        "samples_shuffle": True,
+        "rng_seed": protocol.seed,
+        "datasets_root": str(cache_root / "datasets"),
+        "datasets_download": False,
+        "cache_root": str(cache_root),
+        "cache": True,
+        # no DataLoader worker processes: reference items are cheap and workers cost more than they save
+        "save_cpu_ram": True,
+        "verbose": verbose,
+    }

@@ -1,0 +1,104 @@
+"""Models as torch-fidelity inputs: samples are produced in memory, batch by batch (no image files).
+
+torch-fidelity asks a :class:`~torch_fidelity.GenerativeModelBase` for batches by calling it with noise.
+ganzoo's wrappers ignore that noise (models draw their own through ``ganzoo_sample`` from a generator
+seeded by the protocol) and only use its batch size, so plugins with their own samplers (truncation,
+pyramids, iterative samplers, translation) are evaluated exactly as they sample.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch.utils.data import Dataset
+from torch_fidelity.generative_model_base import GenerativeModelBase
+
+from ganzoo.metrics.protocol import Protocol
+from ganzoo.metrics.reference import source_key, target_key, to_reference
+from ganzoo.plugins import PluginHost, get_host
+from ganzoo.state import GANState
+
+
+class _ModelInput(GenerativeModelBase):
+    """Shared plumbing: a seeded torch generator and the plugin host."""
+
+    def __init__(self, state: GANState, protocol: Protocol, host: PluginHost | None = None) -> None:
+        super().__init__()
+        self.state, self.protocol = state, protocol
+        self.host = host or get_host()
+        self.generator = torch.Generator(device=state.device).manual_seed(protocol.seed)
+
+    @property
+    def z_size(self) -> int:
+        return 1
+
+    @property
+    def z_type(self) -> str:
+        return "normal"
+
+    @property
+    def num_classes(self) -> int:
+        return 0  # labels are chosen here (uniformly spread), not drawn by torch-fidelity
+
+
+class SampledModel(_ModelInput):
+    """A noise-to-image model; class-conditional models get labels ``0, 1, ..., K-1, 0, 1, ...`` in turn."""
+
+    def __init__(self, state: GANState, protocol: Protocol, host: PluginHost | None = None) -> None:
+        super().__init__(state, protocol, host)
+        self.produced = 0
+
+    def sample(self, num: int) -> torch.Tensor:
+        """The next ``num`` samples in [-1, 1] at the model's own resolution."""
+        labels = None
+        if self.state.spec.conditional:
+            classes = int(self.state.model_config.num_classes)
+            labels = torch.arange(self.produced, self.produced + num, device=self.state.device) % classes
+        self.produced += num
+        self.state.eval()
+        return self.host.call("ganzoo_sample", self.state.spec, state=self.state, num=num, labels=labels,
+                              generator=self.generator)
+
+    def forward(self, noise: torch.Tensor, *unused: Any) -> torch.Tensor:
+        return to_reference(self.sample(noise.size(0)), self.protocol)
+
+
+class TranslatedInputs(_ModelInput):
+    """An image-to-image model applied to held-out inputs in order; keeps outputs for paired metrics."""
+
+    def __init__(self, state: GANState, protocol: Protocol, items: Dataset, host: PluginHost | None = None) -> None:
+        super().__init__(state, protocol, host)
+        self.items = items
+        self.cursor = 0
+        self.keep_pairs = protocol.task == "paired-image-to-image"
+        self.outputs: list[torch.Tensor] = []
+        self.targets: list[torch.Tensor] = []
+
+    def __len__(self) -> int:
+        return min(self.protocol.num_samples, len(self.items))  # type: ignore[arg-type]
+
+    def translate(self, num: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """Translate the next ``num`` held-out inputs; returns ``(inputs, outputs)`` in [-1, 1]."""
+        rows = [self.items[i] for i in range(self.cursor, self.cursor + num)]
+        self.cursor += num
+        inputs = torch.stack([row[source_key(self.protocol)] for row in rows]).to(self.state.device)
+        self.state.eval()
+        outputs = self.host.call("ganzoo_sample", self.state.spec, state=self.state, num=num, inputs=inputs,
+                                 generator=self.generator, direction=self.protocol.direction)
+        if self.keep_pairs:
+            self.outputs.append(outputs.detach().float().cpu())
+            self.targets.append(torch.stack([row[target_key(self.protocol)] for row in rows]).float())
+        return inputs, outputs
+
+    def forward(self, noise: torch.Tensor, *unused: Any) -> torch.Tensor:
+        return to_reference(self.translate(noise.size(0))[1], self.protocol)
+
+    def paired_metrics(self) -> dict[str, float]:
+        """L1 / PSNR / SSIM of the outputs so far against their ground truth (paired data only)."""
+        if not self.outputs:
+            return {}
+        from ganzoo.metrics.paired import paired_metrics
+
+        values = paired_metrics(torch.cat(self.outputs), torch.cat(self.targets))
+        return {key: float(value) for key, value in values.items()}
