@@ -55,11 +55,14 @@ class PluginRecord:
     error: str = ""
     models: list[str] = field(default_factory=list)
     losses: list[str] = field(default_factory=list)
+    entry_point: str = ""
     plugin: Any = None
 
     def as_dict(self) -> dict[str, Any]:
+        """JSON-ready description (without the loaded plugin object)."""
         return {
             "name": self.name,
+            "entry_point": self.entry_point,
             "distribution": self.distribution,
             "version": self.version,
             "status": self.status,
@@ -116,16 +119,18 @@ class PluginHost:
     def _load_entry_point(self, ep: metadata.EntryPoint) -> None:
         dist = getattr(ep, "dist", None)
         record = PluginRecord(ep.name, dist.name if dist else "?", dist.version if dist else "?")
+        record.entry_point = ep.value
         self.records.append(record)
         if ep.name in self.disabled or record.distribution in self.disabled:
             record.status = "disabled"
             record.error = f"disabled by {DISABLE_ENV}"
             return
         try:
+            self._check_name_free(record)
             plugin = ep.load()
             self._check_api(plugin)
             self._register(record, plugin)
-        except Exception as exc:  # a plugin may fail in any way; it must not take the others down
+        except (Exception, SystemExit) as exc:  # a plugin may fail in any way; it must not take the others down
             record.status = "broken"
             record.error = f"{type(exc).__name__}: {exc}".strip()
             record.models, record.losses = [], []
@@ -135,6 +140,14 @@ class PluginHost:
                     f"{ep.value!r}) failed: {record.error}"
                 ) from exc
             record.error += "\n" + traceback.format_exc(limit=-3).rstrip() if os.environ.get("GANZOO_DEBUG") else ""
+
+    def _check_name_free(self, record: PluginRecord) -> None:
+        owner = next((r for r in self.records if r is not record and r.name == record.name and r.status == "ok"), None)
+        if owner is not None:
+            raise PluginError(
+                f"entry point name {record.name!r} is already used by {owner.distribution} {owner.version}; "
+                "uninstall one of them or disable it with " + DISABLE_ENV
+            )
 
     @staticmethod
     def _check_api(plugin: Any) -> None:
@@ -185,13 +198,17 @@ class PluginHost:
                 raise PluginError(f"register() expects a ganzoo.specs.ModelSpec, got {type(spec).__name__}")
             if spec.name in self._models or [m.name for m in models].count(spec.name) > 1:
                 other = self._models.get(spec.name)
-                owner = f"{other.distribution} ({other.plugin})" if other else record.distribution
-                raise PluginError(f"model {spec.name!r} is already registered by {owner}")
+                owner = f"{other.distribution} {other.version} (entry point {other.plugin!r})" if other else "this plugin"
+                raise PluginError(
+                    f"model {spec.name!r} is already registered by {owner}; {record.distribution} cannot register it "
+                    f"again (disable one with {DISABLE_ENV})"
+                )
         for loss in losses:
             if not isinstance(loss, LossSpec):
                 raise PluginError(f"register() expects a ganzoo.specs.LossSpec, got {type(loss).__name__}")
-            if loss.name in self._losses:
-                raise PluginError(f"loss {loss.name!r} is already registered by {self._losses[loss.name].plugin}")
+            if loss.name in self._losses or [other.name for other in losses].count(loss.name) > 1:
+                owner = self._losses[loss.name].plugin if loss.name in self._losses else record.distribution
+                raise PluginError(f"loss {loss.name!r} is already registered by {owner}")
         for spec in models:
             spec.plugin, spec.distribution, spec.version = record.name, record.distribution, record.version
             self._models[spec.name] = spec
@@ -204,7 +221,10 @@ class PluginHost:
 
     # -- dispatch ----------------------------------------------------------------------------------
     def _impl(self, plugin: Any, hook_name: str) -> pluggy.HookImpl | None:
-        for impl in getattr(self.manager.hook, hook_name).get_hookimpls():
+        caller = getattr(self.manager.hook, hook_name, None)
+        if caller is None or caller.spec is None:
+            raise PluginError(f"{hook_name!r} is not a ganzoo hook{suggest(hook_name, hookspecs.HOOK_NAMES)}")
+        for impl in caller.get_hookimpls():
             if impl.plugin is plugin:
                 return impl
         return None
@@ -272,6 +292,7 @@ class PluginHost:
             ) from None
 
     def list_losses(self) -> list[str]:
+        """Sorted names of every registered loss."""
         return sorted(self._losses)
 
     def model_records(self) -> list[dict[str, Any]]:
