@@ -392,6 +392,28 @@ def extract_features(
     return rename(generated), rename(reference)
 
 
+def prepare(
+    target: str | os.PathLike[str],
+    protocol: str | Protocol | None = None,
+    dataset: str | None = None,
+    weights: str | os.PathLike[str] | None = None,
+    checkpoint: str | None = None,
+    overrides: Sequence[str] = (),
+    device: str = "cpu",
+    **protocol_changes: Any,
+) -> tuple[BenchTarget, Protocol, ResolvedExtractor]:
+    """Load what to evaluate and resolve the protocol (a run's dataset picks the default preset)."""
+    path = Path(target)
+    if path.is_dir():
+        loaded = load_target(path, checkpoint=checkpoint, device=device)
+        resolved, extractor = resolve_protocol(loaded.spec.task, dataset or loaded.config.data.dataset, protocol,
+                                               weights, **protocol_changes)
+        return loaded, resolved, extractor
+    spec = get_host().get_model(str(target))
+    resolved, extractor = resolve_protocol(spec.task, dataset, protocol, weights, **protocol_changes)
+    return load_target(target, resolved, overrides=overrides, device=device), resolved, extractor
+
+
 def bench(
     target: str | os.PathLike[str],
     protocol: str | Protocol | None = None,
@@ -406,15 +428,8 @@ def bench(
     **protocol_changes: Any,
 ) -> BenchResult:
     """One call from a run directory (or model name) to a :class:`BenchResult` (the ``ganzoo bench`` API)."""
-    path = Path(target)
-    if path.is_dir():
-        loaded = load_target(path, checkpoint=checkpoint, device=device)
-        resolved, extractor = resolve_protocol(loaded.spec.task, dataset or loaded.config.data.dataset, protocol,
-                                               weights, **protocol_changes)
-    else:
-        spec = get_host().get_model(str(target))
-        resolved, extractor = resolve_protocol(spec.task, dataset, protocol, weights, **protocol_changes)
-        loaded = load_target(target, resolved, overrides=overrides, device=device)
+    loaded, resolved, extractor = prepare(target, protocol, dataset, weights, checkpoint, overrides, device,
+                                          **protocol_changes)
     return run_benchmark(loaded, resolved, extractor, parse_metrics(metrics), cache_root, verbose=verbose)
 
 

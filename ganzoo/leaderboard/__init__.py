@@ -1,0 +1,9 @@
+"""The ganzoo leaderboard: an append-only SQLite store of benchmark results and its views.
+
+Importing it does not import torch.
+"""
+
+from ganzoo.leaderboard.render import FORMATS, render
+from ganzoo.leaderboard.store import DuplicateResultError, Entry, Leaderboard, default_db_path
+
+__all__ = ["FORMATS", "DuplicateResultError", "Entry", "Leaderboard", "default_db_path", "render"]

@@ -1,0 +1,209 @@
+"""Leaderboard views: text table, Markdown, CSV, JSON and one self-contained HTML page.
+
+Results are ranked only within their protocol (same protocol hash): by FID when present, else KID,
+else Inception Score (higher is better).
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import html
+import io
+import json
+from importlib import resources
+from typing import Any, Callable, Sequence
+
+from ganzoo.leaderboard.store import Entry, iter_protocol_groups
+
+FORMATS = ("table", "markdown", "csv", "json", "html")
+# (key, header, lower is better) in display order; columns without any value in a group are left out
+METRIC_COLUMNS: tuple[tuple[str, str, bool], ...] = (
+    ("fid", "FID", True),
+    ("kid", "KID", True),
+    ("isc", "IS", False),
+    ("precision", "precision", False),
+    ("recall", "recall", False),
+    ("l1", "L1", True),
+    ("psnr", "PSNR", False),
+    ("ssim", "SSIM", False),
+)
+
+
+def ranked(entries: Sequence[Entry]) -> list[Entry]:
+    """One protocol's entries, best first (FID, else KID ascending, else IS descending; missing last)."""
+    for key, _, lower_better in METRIC_COLUMNS[:3]:
+        if any(key in entry.metrics for entry in entries):
+            sign = 1.0 if lower_better else -1.0
+            return sorted(entries, key=lambda e: (key not in e.metrics, sign * e.metrics.get(key, 0.0), e.id))
+    return list(entries)
+
+
+def metric_columns(entries: Sequence[Entry]) -> list[tuple[str, str, bool]]:
+    """The metric columns that have a value in at least one entry."""
+    return [column for column in METRIC_COLUMNS if any(column[0] in e.metrics for e in entries)]
+
+
+def _number(value: float | None) -> str:
+    if value is None:
+        return ""
+    return f"{value:.4g}" if abs(value) >= 1e-3 or value == 0 else f"{value:.3e}"
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    minutes, secs = divmod(int(round(seconds)), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{secs:02d}s"
+
+
+def protocol_caption(entry: Entry) -> str:
+    """``digits (hash): digits/test, 1000 samples, ganzoo-digits-cnn``."""
+    p = entry.protocol
+    return (f"{entry.protocol_name} ({entry.protocol_hash}): {p.get('dataset')}/{p.get('split')} "
+            f"{p.get('image_size')}px, {entry.num_samples} samples, {p.get('task')}, {p.get('feature_extractor')} "
+            f"[{str(p.get('weights_sha256') or '')[:12]}], seed {p.get('seed')}")
+
+
+def rows(entries: Sequence[Entry]) -> tuple[list[str], list[list[str]]]:
+    """Header and text cells of one protocol's ranked table."""
+    ordered = ranked(entries)
+    columns = metric_columns(ordered)
+    header = ["#", "model", *(title for _, title, _ in columns), "steps", "train time", "plugin", "checkpoint", "recorded"]
+    body = []
+    for rank, entry in enumerate(ordered, 1):
+        body.append([
+            str(rank), entry.model, *(_number(entry.metrics.get(key)) for key, _, _ in columns),
+            "" if entry.train_steps is None else str(entry.train_steps), _duration(entry.train_seconds),
+            f"{entry.plugin} {entry.plugin_version}", entry.checkpoint_hash[:12], entry.recorded_at[:19],
+        ])
+    return header, body
+
+
+def render_table(entries: Sequence[Entry]) -> str:
+    """Aligned plain-text tables, one per protocol."""
+    out = []
+    for _, group in iter_protocol_groups(list(entries)):
+        header, body = rows(group)
+        widths = [max(len(line[i]) for line in [header, *body]) for i in range(len(header))]
+        fmt = lambda line: "  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip()  # noqa: E731
+        out.append("\n".join([protocol_caption(group[0]), fmt(header), fmt(["-" * w for w in widths]),
+                              *map(fmt, body)]))
+    return "\n\n".join(out) + "\n" if out else "the leaderboard is empty\n"
+
+
+def render_markdown(entries: Sequence[Entry]) -> str:
+    """GitHub Markdown: a heading and a table per protocol."""
+    out = []
+    for _, group in iter_protocol_groups(list(entries)):
+        header, body = rows(group)
+        escape = lambda cell: cell.replace("|", "\\|")  # noqa: E731
+        lines = [f"### {group[0].protocol_name} `{group[0].protocol_hash}`", "", protocol_caption(group[0]), "",
+                 "| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+        lines += ["| " + " | ".join(escape(cell) for cell in line) + " |" for line in body]
+        out.append("\n".join(lines))
+    return "\n\n".join(out) + "\n" if out else "_No results yet._\n"
+
+
+def render_csv(entries: Sequence[Entry]) -> str:
+    """One row per result with its rank within its protocol, all metrics and the provenance columns."""
+    metric_keys = sorted({key for entry in entries for key in entry.metrics})
+    fields = ["protocol_name", "protocol_hash", "rank", "id", "model", "task", "dataset", *metric_keys,
+              "num_samples", "train_steps", "train_seconds", "plugin", "plugin_version", "ganzoo_version",
+              "config_hash", "checkpoint_hash", "recorded_at"]
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=fields, lineterminator="\n")
+    writer.writeheader()
+    for _, group in iter_protocol_groups(list(entries)):
+        for rank, entry in enumerate(ranked(group), 1):
+            data = entry.as_dict()
+            writer.writerow({**{key: data.get(key) for key in fields}, **entry.metrics, "rank": rank})
+    return buffer.getvalue()
+
+
+def render_json(entries: Sequence[Entry]) -> str:
+    """Protocol groups with their ranked entries (full provenance; samples left out)."""
+    groups = [
+        {"protocol_name": group[0].protocol_name, "protocol_hash": digest, "protocol": group[0].protocol,
+         "entries": [{"rank": rank, **entry.as_dict()} for rank, entry in enumerate(ranked(group), 1)]}
+        for digest, group in iter_protocol_groups(list(entries))
+    ]
+    return json.dumps(groups, indent=2, sort_keys=False) + "\n"
+
+
+def _provenance(entry: Entry) -> dict[str, Any]:
+    return {
+        "plugin": f"{entry.plugin} {entry.plugin_version}", "ganzoo": entry.ganzoo_version,
+        "task": entry.task, "checkpoint": entry.checkpoint_hash, "config hash": entry.config_hash,
+        "train steps": entry.train_steps, "train time": _duration(entry.train_seconds),
+        "eval seconds": entry.eval_seconds, "run dir": entry.run_dir, "hardware": entry.hardware,
+        "recorded": entry.recorded_at, "config": entry.config,
+    }
+
+
+def _html_table(group: list[Entry]) -> str:
+    ordered = ranked(group)
+    columns = metric_columns(ordered)
+    esc = html.escape
+    head = ['<th class="sortable" data-key="rank" data-type="number">#</th>',
+            '<th class="sortable" data-key="model" data-type="text">model</th>', "<th>samples</th>"]
+    head += [f'<th class="sortable" data-key="{key}" data-type="number" title="{"lower" if low else "higher"} is better">'
+             f"{esc(title)}</th>" for key, title, low in columns]
+    head += ['<th class="sortable" data-key="steps" data-type="number">steps</th>',
+             '<th class="sortable" data-key="train_time" data-type="number">train time</th>',
+             '<th class="sortable" data-key="recorded" data-type="text">recorded</th>', "<th>provenance</th>"]
+    body = []
+    for rank, entry in enumerate(ordered, 1):
+        provenance = _provenance(entry)
+        summary = "; ".join(f"{k}: {v}" for k, v in provenance.items() if k not in ("config", "hardware"))
+        thumb = ""
+        if entry.sample_png:
+            data = base64.b64encode(entry.sample_png).decode("ascii")
+            thumb = f'<img class="thumb" alt="samples of {esc(entry.model)}" src="data:image/png;base64,{data}">'
+        cells = [f'<td data-value="{rank}">{rank}</td>',
+                 f'<td data-value="{esc(entry.model)}" title="{esc(summary)}"><b>{esc(entry.model)}</b></td>',
+                 f"<td>{thumb}</td>"]
+        for key, _, _ in columns:
+            value = entry.metrics.get(key)
+            cells.append(f'<td data-value="{"" if value is None else repr(float(value))}">{_number(value)}</td>')
+        cells.append(f'<td data-value="{entry.train_steps if entry.train_steps is not None else ""}">'
+                     f'{"" if entry.train_steps is None else entry.train_steps}</td>')
+        cells.append(f'<td data-value="{entry.train_seconds if entry.train_seconds is not None else ""}">'
+                     f"{_duration(entry.train_seconds)}</td>")
+        cells.append(f'<td data-value="{esc(entry.recorded_at)}">{esc(entry.recorded_at[:19])}</td>')
+        cells.append(f"<td><details><summary>{esc(entry.checkpoint_hash[:12])}</summary><pre>"
+                     f"{esc(json.dumps(provenance, indent=1, default=str))}</pre></details></td>")
+        body.append(f'<tr data-model="{esc(entry.model)}">' + "".join(cells) + "</tr>")
+    return (f'<table class="board"><thead><tr>{"".join(head)}</tr></thead>'
+            f'<tbody>{"".join(body)}</tbody></table>')
+
+
+def render_html(entries: Sequence[Entry], title: str = "ganzoo leaderboard") -> str:
+    """One static page (no external resources): a sortable, filterable table per protocol."""
+    sections = []
+    for digest, group in iter_protocol_groups(list(entries)):
+        protocol_json = html.escape(json.dumps(group[0].protocol, indent=1, sort_keys=True))
+        sections.append(
+            f'<section class="protocol" data-protocol="{html.escape(digest)}">'
+            f"<h2>{html.escape(group[0].protocol_name)} <code>{html.escape(digest)}</code></h2>"
+            f"<p>{html.escape(protocol_caption(group[0]))}</p>"
+            f"<details><summary>protocol</summary><pre>{protocol_json}</pre></details>"
+            f"{_html_table(group)}</section>"
+        )
+    template = resources.files("ganzoo.leaderboard").joinpath("page.html").read_text(encoding="utf-8")
+    body = "".join(sections) or "<p>No results yet.</p>"
+    return template.replace("{{title}}", html.escape(title)).replace("{{sections}}", body)
+
+
+RENDERERS: dict[str, Callable[[Sequence[Entry]], str]] = {
+    "table": render_table, "markdown": render_markdown, "csv": render_csv, "json": render_json, "html": render_html,
+}
+
+
+def render(entries: Sequence[Entry], fmt: str) -> str:
+    """Render ``entries`` in one of :data:`FORMATS`."""
+    try:
+        return RENDERERS[fmt](entries)
+    except KeyError:
+        raise ValueError(f"unknown leaderboard format {fmt!r}; allowed: {', '.join(FORMATS)}") from None

@@ -1,0 +1,234 @@
+"""The leaderboard database: an append-only SQLite file of benchmark results with their provenance.
+
+* Concurrency: WAL journal, a generous busy timeout and one ``BEGIN IMMEDIATE`` transaction per insert, so
+  several processes can record at once without corrupting the file or losing rows.
+* Append-only: triggers abort any UPDATE or DELETE; this module has no path that changes a row.
+* No accidental duplicates: a result is unique on (checkpoint hash, protocol hash, metric set); recording
+  the same evaluation again raises :class:`DuplicateResultError` naming the existing row.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from contextlib import closing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+
+DB_ENV = "GANZOO_LEADERBOARD_DB"
+BUSY_TIMEOUT_MS = 60_000
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS results (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    recorded_at TEXT NOT NULL,
+    model TEXT NOT NULL,
+    task TEXT NOT NULL,
+    plugin TEXT NOT NULL,
+    plugin_version TEXT NOT NULL,
+    ganzoo_version TEXT NOT NULL,
+    dataset TEXT NOT NULL,
+    protocol_name TEXT NOT NULL,
+    protocol_hash TEXT NOT NULL,
+    protocol_json TEXT NOT NULL,
+    metric_set TEXT NOT NULL,
+    metrics_json TEXT NOT NULL,
+    num_samples INTEGER NOT NULL,
+    config_json TEXT NOT NULL,
+    config_hash TEXT NOT NULL,
+    checkpoint_hash TEXT NOT NULL,
+    checkpoint_path TEXT,
+    run_dir TEXT,
+    train_steps INTEGER,
+    train_seconds REAL,
+    eval_seconds REAL,
+    hardware_json TEXT NOT NULL,
+    sample_png BLOB,
+    UNIQUE (checkpoint_hash, protocol_hash, metric_set)
+);
+CREATE INDEX IF NOT EXISTS results_by_protocol ON results (protocol_hash);
+CREATE TRIGGER IF NOT EXISTS results_append_only_update BEFORE UPDATE ON results
+BEGIN SELECT RAISE(ABORT, 'the leaderboard is append-only: results cannot be changed'); END;
+CREATE TRIGGER IF NOT EXISTS results_append_only_delete BEFORE DELETE ON results
+BEGIN SELECT RAISE(ABORT, 'the leaderboard is append-only: results cannot be deleted'); END;
+"""
+
+_JSON_COLUMNS = {"protocol_json": "protocol", "metrics_json": "metrics", "config_json": "config",
+                 "hardware_json": "hardware"}
+
+
+class DuplicateResultError(ValueError):
+    """The same checkpoint was already recorded under the same protocol with the same metrics."""
+
+
+def default_db_path() -> Path:
+    """``$GANZOO_LEADERBOARD_DB``, else ``$XDG_DATA_HOME/ganzoo/leaderboard.sqlite`` (``~/.local/share``)."""
+    if os.environ.get(DB_ENV):
+        return Path(os.environ[DB_ENV])
+    data_home = os.environ.get("XDG_DATA_HOME") or os.path.join(Path.home(), ".local", "share")
+    return Path(data_home) / "ganzoo" / "leaderboard.sqlite"
+
+
+@dataclass
+class Entry:
+    """One recorded result, as read back (JSON columns decoded)."""
+
+    id: int
+    recorded_at: str
+    model: str
+    task: str
+    plugin: str
+    plugin_version: str
+    ganzoo_version: str
+    dataset: str
+    protocol_name: str
+    protocol_hash: str
+    protocol: dict[str, Any]
+    metric_set: str
+    metrics: dict[str, float]
+    num_samples: int
+    config: dict[str, Any]
+    config_hash: str
+    checkpoint_hash: str
+    checkpoint_path: str | None
+    run_dir: str | None
+    train_steps: int | None
+    train_seconds: float | None
+    eval_seconds: float | None
+    hardware: dict[str, Any]
+    sample_png: bytes | None
+
+    def as_dict(self, with_sample: bool = False) -> dict[str, Any]:
+        """JSON-ready dict (the sample PNG only when asked, base64-encoded)."""
+        import base64
+
+        data = dict(self.__dict__)
+        png = data.pop("sample_png")
+        if with_sample and png:
+            data["sample_png_base64"] = base64.b64encode(png).decode("ascii")
+        return data
+
+
+class Leaderboard:
+    """Access to one leaderboard file; every call opens its own short-lived connection (process-safe)."""
+
+    def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
+        self.path = Path(path) if path else default_db_path()
+
+    def _connect(self) -> sqlite3.Connection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        connection = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+        connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        if connection.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            connection.execute("PRAGMA journal_mode = WAL")
+        connection.execute("PRAGMA synchronous = NORMAL")
+        if connection.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
+            # one immediate transaction, so concurrent first users create the schema exactly once
+            connection.executescript(f"BEGIN IMMEDIATE;{_SCHEMA}PRAGMA user_version = {SCHEMA_VERSION};COMMIT;")
+        return connection
+
+    def record(self, result: Any) -> int:
+        """Append one result (a :class:`ganzoo.metrics.bench.BenchResult` or its dict); returns its id."""
+        data = result.model_dump() if hasattr(result, "model_dump") else dict(result)
+        png = result.sample_png() if hasattr(result, "sample_png") else data.get("sample_png")
+        row = {
+            "recorded_at": data["recorded_at"], "model": data["model"], "task": data["task"],
+            "plugin": data["plugin"], "plugin_version": data["plugin_version"],
+            "ganzoo_version": data["ganzoo_version"], "dataset": data["dataset"],
+            "protocol_name": data["protocol_name"], "protocol_hash": data["protocol_hash"],
+            "protocol_json": _dumps(data["protocol"]), "metric_set": ",".join(sorted(data["metric_set"])),
+            "metrics_json": _dumps(data["metrics"]), "num_samples": data["num_samples"],
+            "config_json": _dumps(data["config"]), "config_hash": data["config_hash"],
+            "checkpoint_hash": data["checkpoint_hash"], "checkpoint_path": data.get("checkpoint_path"),
+            "run_dir": data.get("run_dir"), "train_steps": data.get("train_steps"),
+            "train_seconds": data.get("train_seconds"), "eval_seconds": data.get("eval_seconds"),
+            "hardware_json": _dumps(data.get("hardware", {})), "sample_png": png,
+        }
+        columns = ", ".join(row)
+        placeholders = ", ".join(f":{key}" for key in row)
+        with closing(self._connect()) as connection:
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                cursor = connection.execute(f"INSERT INTO results ({columns}) VALUES ({placeholders})", row)
+                connection.execute("COMMIT")
+            except sqlite3.IntegrityError as exc:
+                connection.execute("ROLLBACK")
+                if "UNIQUE" not in str(exc):
+                    raise
+                existing = self.find(row["checkpoint_hash"], row["protocol_hash"], data["metric_set"])
+                if existing is None:
+                    raise
+                raise self.duplicate_error(existing) from None
+            except BaseException:
+                if connection.in_transaction:
+                    connection.execute("ROLLBACK")
+                raise
+            return int(cursor.lastrowid)
+
+    def duplicate_error(self, existing: Entry) -> DuplicateResultError:
+        """The error for recording ``existing``'s evaluation a second time."""
+        return DuplicateResultError(
+            f"already on the leaderboard {self.path} as entry #{existing.id} (recorded {existing.recorded_at}): "
+            f"checkpoint {existing.checkpoint_hash[:16]} of {existing.model} under protocol {existing.protocol_name} "
+            f"({existing.protocol_hash}) with metrics {existing.metric_set}; results are append-only and recorded once"
+        )
+
+    def find(self, checkpoint_hash: str, protocol_hash: str, metric_set: Sequence[str]) -> Entry | None:
+        """The entry recorded for this checkpoint, protocol and metric set, if any."""
+        if not self.path.exists():
+            return None
+        with closing(self._connect()) as connection:
+            connection.row_factory = sqlite3.Row
+            row = connection.execute(
+                "SELECT * FROM results WHERE checkpoint_hash = ? AND protocol_hash = ? AND metric_set = ?",
+                (checkpoint_hash, protocol_hash, ",".join(sorted(metric_set))),
+            ).fetchone()
+        return _entry(row) if row else None
+
+    def entries(self, dataset: str | None = None, protocol: str | None = None) -> list[Entry]:
+        """Recorded results, oldest first, optionally of one dataset and one protocol (name or hash prefix)."""
+        if not self.path.exists():
+            return []
+        query, params = "SELECT * FROM results WHERE 1=1", []
+        if dataset:
+            query += " AND dataset = ?"
+            params.append(dataset)
+        if protocol:
+            query += " AND (protocol_name = ? OR protocol_hash LIKE ?)"
+            params.extend([protocol, f"{protocol}%"])
+        with closing(self._connect()) as connection:
+            connection.row_factory = sqlite3.Row
+            rows = connection.execute(query + " ORDER BY id", params).fetchall()
+        return [_entry(row) for row in rows]
+
+    def integrity_ok(self) -> bool:
+        """SQLite's own integrity check of the file."""
+        with closing(self._connect()) as connection:
+            return connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+
+def _entry(row: sqlite3.Row) -> Entry:
+    data: dict[str, Any] = {}
+    for key in row.keys():
+        value = row[key]
+        if key in _JSON_COLUMNS:
+            data[_JSON_COLUMNS[key]] = json.loads(value) if value else {}
+        else:
+            data[key] = value
+    return Entry(**data)
+
+
+def iter_protocol_groups(entries: list[Entry]) -> Iterator[tuple[str, list[Entry]]]:
+    """Entries grouped by protocol hash, in order of first appearance."""
+    groups: dict[str, list[Entry]] = {}
+    for entry in entries:
+        groups.setdefault(entry.protocol_hash, []).append(entry)
+    yield from groups.items()
+
