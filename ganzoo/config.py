@@ -75,6 +75,13 @@ class DataConfig(StrictModel):
     num_workers: int = Field(0, ge=0, description="data-loading worker processes")
     skip_bad_files: bool = Field(False, description="skip (and count) images that cannot be decoded")
     download: bool = Field(True, description="allow torchvision datasets to download when online")
+    format: Literal["auto", "folder", "aligned", "unpaired"] = Field(
+        "auto", description="layout of a folder dataset: class sub-folders, pix2pix A|B images, or trainA/trainB"
+    )
+    direction: Literal["AtoB", "BtoA"] = Field("AtoB", description="which half of an aligned A|B image is the input")
+    preload_max_images: int = Field(
+        20000, ge=0, description="decode folder datasets up to this size into memory once (faster epochs)"
+    )
 
 
 class RunConfig(StrictModel):
