@@ -1,0 +1,59 @@
+"""Templates shipped as package data; :func:`render_plugin` writes a new plugin package (``ganzoo new-plugin``)."""
+
+from __future__ import annotations
+
+import re
+from importlib import resources
+from pathlib import Path
+from string import Template
+
+from ganzoo._version import API_VERSION, __version__
+from ganzoo.fileio import atomic_write_text
+
+_NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+# template file -> path in the generated package ($module is replaced)
+PLUGIN_FILES = {
+    "pyproject.toml.tmpl": "pyproject.toml",
+    "README.md.tmpl": "README.md",
+    "gitignore.tmpl": ".gitignore",
+    "package_init.py.tmpl": "$module/__init__.py",
+    "plugin.py.tmpl": "$module/plugin.py",
+    "test_conformance.py.tmpl": "tests/test_conformance.py",
+    "test_model.py.tmpl": "tests/test_$module.py",
+}
+
+
+def plugin_variables(name: str, distribution: str | None = None) -> dict[str, str]:
+    """The values substituted into the plugin templates for model ``name``."""
+    if not _NAME.match(name):
+        raise ValueError(f"plugin name {name!r} is invalid: use lower-case letters and digits separated by '-' (e.g. my-gan)")
+    major, minor = (int(part) for part in __version__.split(".")[:2])
+    api_major = int(API_VERSION.split(".")[0])
+    core_range = f">={major}.{minor},<{major}.{minor + 1}" if major == 0 else f">={major}.{minor},<{major + 1}"
+    return {
+        "name": name,
+        "module": "ganzoo_" + name.replace("-", "_"),
+        "distribution": distribution or f"ganzoo-plugin-{name}",
+        "class_prefix": "".join(part.capitalize() for part in name.split("-")),
+        "api": f">={API_VERSION},<{api_major + 1}",
+        "core": core_range,
+    }
+
+
+def render_plugin(name: str, target: str | Path, distribution: str | None = None, force: bool = False) -> list[Path]:
+    """Write a complete plugin package for model ``name`` into ``target``; returns the files written.
+
+    Refuses a non-empty ``target`` unless ``force``.
+    """
+    target = Path(target)
+    if target.exists() and any(target.iterdir()) and not force:
+        raise FileExistsError(f"{target} is not empty; choose another --dir or pass --force")
+    variables = plugin_variables(name, distribution)
+    templates = resources.files("ganzoo.templates.plugin")
+    written = []
+    for template_name, relative in PLUGIN_FILES.items():
+        text = Template(templates.joinpath(template_name).read_text(encoding="utf-8")).substitute(variables)
+        path = target / Template(relative).substitute(variables)
+        atomic_write_text(path, text)
+        written.append(path)
+    return written

@@ -1,0 +1,1 @@
+"""Templates of a third-party plugin package (rendered by :func:`ganzoo.templates.render_plugin`)."""
