@@ -29,11 +29,13 @@ from ganzoo.data.images import to_uint8
 from ganzoo.metrics.extractors import ResolvedExtractor, resolve_extractor
 from ganzoo.metrics.protocol import METRIC_NAMES, Protocol, ProtocolError, default_preset, get_preset, protocol_task
 from ganzoo.metrics.reference import (
+    ReferenceImages,
     default_cache_root,
     fidelity_kwargs,
     load_split,
     reference_images,
     register_reference,
+    target_key,
 )
 from ganzoo.metrics.sampling import SampledModel, TranslatedInputs
 from ganzoo.plugins import get_host
@@ -363,11 +365,41 @@ def sample_grid_png(target: BenchTarget, protocol: Protocol, count: int = GRID_S
     return buffer.getvalue()
 
 
-def extract_features(
-    target: BenchTarget, protocol: Protocol, extractor: ResolvedExtractor, batch_size: int = 100
-) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
-    """The generated and reference features exactly as :func:`run_benchmark` computes them (no cache).
+def split_images(protocol: Protocol, split: str) -> ReferenceImages:
+    """Real images of another split of the protocol's dataset, at most ``num_samples`` of them."""
+    return ReferenceImages(load_split(protocol, split), target_key(protocol), protocol.num_samples)
 
+
+def split_metrics(
+    protocol: Protocol,
+    extractor: ResolvedExtractor,
+    split: str = "train",
+    metrics: Sequence[str] = ("fid", "kid"),
+    cache_root: str | os.PathLike[str] | None = None,
+    batch_size: int = 100,
+) -> dict[str, float]:
+    """Metrics of real images of ``split`` against the protocol's reference: the floor a perfect model reaches."""
+    import torch_fidelity
+
+    metrics = parse_metrics(metrics)
+    images = split_images(protocol, split)
+    _check_sizes(protocol, metrics, len(images), len(reference_images(protocol)))
+    raw = torch_fidelity.calculate_metrics(
+        input1=images, input2=register_reference(protocol), isc="isc" in metrics, fid="fid" in metrics,
+        kid="kid" in metrics, prc="prc" in metrics, feature_extractor=extractor.registry_name,
+        feature_extractor_weights_path=extractor.weights_path,
+        **fidelity_kwargs(protocol, Path(cache_root) if cache_root else default_cache_root(), torch.device("cpu"),
+                          batch_size, False),
+    )
+    return {FIDELITY_KEYS.get(key, key): float(value) for key, value in raw.items()}
+
+
+def extract_features(
+    source: BenchTarget | str, protocol: Protocol, extractor: ResolvedExtractor, batch_size: int = 100
+) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
+    """Features of a target's samples (or of real images of split ``source``) and of the reference.
+
+    Computed exactly as :func:`run_benchmark` / :func:`split_metrics` compute them, without any cache.
     Keys are ``"features"`` (the FID / KID / PRC layer) and ``"logits"`` (the IS layer).
     """
     from torch_fidelity.registry import FEATURE_EXTRACTORS_REGISTRY
@@ -380,13 +412,16 @@ def extract_features(
     cls = FEATURE_EXTRACTORS_REGISTRY[extractor.registry_name]
     layers = {"features": cls.get_default_feature_layer_for_metric("fid"),
               "logits": cls.get_default_feature_layer_for_metric("isc")}
-    cuda = target.state.device.type == "cuda"
+    cuda = isinstance(source, BenchTarget) and source.state.device.type == "cuda"
     net = create_feature_extractor(extractor.registry_name, sorted(set(layers.values())), cuda=cuda,
                                    feature_extractor_weights_path=extractor.weights_path, verbose=False)
-    source = model_input(target, protocol)
-    generated = get_featuresdict_from_generative_model(
-        source, net, _num_generated(source, protocol), batch_size, cuda, protocol.seed, False
-    )
+    if isinstance(source, BenchTarget):
+        model = model_input(source, protocol)
+        generated = get_featuresdict_from_generative_model(
+            model, net, _num_generated(model, protocol), batch_size, cuda, protocol.seed, False
+        )
+    else:
+        generated = get_featuresdict_from_dataset(split_images(protocol, source), net, batch_size, cuda, True, False)
     reference = get_featuresdict_from_dataset(reference_images(protocol), net, batch_size, cuda, True, False)
     rename = lambda found: {key: found[layer] for key, layer in layers.items()}  # noqa: E731
     return rename(generated), rename(reference)
