@@ -36,6 +36,9 @@ _LAZY = {
     "sample_images": "ganzoo.testing.helpers",
     "fake_entry_point": "ganzoo.testing.fakes",
     "FakeDistribution": "ganzoo.testing.fakes",
+    "IsolatedEnvironment": "ganzoo.testing.isolated",
+    "create_isolated_environment": "ganzoo.testing.isolated",
+    "PIP_OFFLINE": "ganzoo.testing.isolated",
 }
 
 __all__ = sorted(_LAZY)

@@ -8,6 +8,8 @@ Fixtures (all prefixed ``ganzoo_`` to stay out of other projects' way):
   ``tiny_config`` on the CPU.
 - ``ganzoo_batches``: a factory ``(state, batch_size=None, seed=0) -> IteratorBatchSource`` of synthetic
   batches matching the model's task kind.
+- ``ganzoo_isolated_env`` (session): an :class:`~ganzoo.testing.isolated.IsolatedEnvironment`, a venv with the
+  current packages but no ganzoo plugins, to test that a plugin installs and registers for real.
 """
 
 from __future__ import annotations
@@ -39,3 +41,11 @@ def ganzoo_batches() -> Callable[..., Any]:
     from ganzoo.testing.helpers import synthetic_batches
 
     return synthetic_batches
+
+
+@pytest.fixture(scope="session")
+def ganzoo_isolated_env(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """A throw-away venv that sees the current environment's packages except its ganzoo plugins."""
+    from ganzoo.testing.isolated import create_isolated_environment
+
+    return create_isolated_environment(tmp_path_factory.mktemp("ganzoo-isolated"))

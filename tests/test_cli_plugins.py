@@ -1,0 +1,121 @@
+"""The plugin commands: list, info, registry, install (resolution), doctor; and a torch-free `ganzoo list`."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ganzoo.cli import main
+from ganzoo.cli import plugin_commands
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> object:
+    assert main(list(argv)) in (0, 1)
+    return json.loads(capsys.readouterr().out)
+
+
+def test_list_json_has_the_documented_fields(capsys: pytest.CaptureFixture[str]) -> None:
+    rows = {row["name"]: row for row in run_json(capsys, "list", "--json")}
+    dcgan = rows["dcgan"]
+    assert {"name", "plugin", "version", "task", "status", "error"} <= set(dcgan)
+    assert (dcgan["plugin"], dcgan["task"], dcgan["status"], dcgan["error"]) == ("ganzoo-plugin-dcgan", "unconditional", "ok", "")
+    assert rows["wgan-gp"]["plugin"] == "ganzoo-plugin-wgan-gp"
+
+
+def test_list_filters_by_pattern_and_task(capsys: pytest.CaptureFixture[str]) -> None:
+    assert [row["name"] for row in run_json(capsys, "list", "--json", "wgan*")] == ["wgan-gp"]
+    assert run_json(capsys, "list", "--json", "--task", "paired-image-to-image", "dcgan") == []
+    assert main(["list", "dc*"]) == 0
+    out = capsys.readouterr().out
+    assert "dcgan" in out and "wgan-gp" not in out and "STATUS" in out
+
+
+def test_info_shows_metadata_defaults_and_schema(capsys: pytest.CaptureFixture[str]) -> None:
+    info = run_json(capsys, "info", "wgan-gp", "--json")
+    assert info["paper"].startswith("Gulrajani") and info["plugin"] == "ganzoo-plugin-wgan-gp"
+    assert info["defaults"]["train"]["n_critic"] == 5 and info["defaults"]["model"]["critic_norm"] == "none"
+    assert set(info["defaults"]) == {"model", "train", "data"}
+    assert "critic_norm" in info["schema"]["model"]["properties"] and "steps" in info["schema"]["train"]["properties"]
+    assert "ganzoo_build_discriminator" in info["hooks"]
+    assert main(["info", "dcgan"]) == 0
+    text = capsys.readouterr().out
+    assert "ngf" in text and "[train]" in text and "Radford" in text
+
+
+def test_info_losses(capsys: pytest.CaptureFixture[str]) -> None:
+    losses = {row["name"]: row for row in run_json(capsys, "info", "--losses", "--json")}
+    assert {"non-saturating", "minimax", "hinge", "wasserstein", "least-squares", "wgan-gp"} <= set(losses)
+    assert losses["wgan-gp"]["gradient_penalty"] == 10.0 and losses["hinge"]["plugin"] == "ganzoo"
+
+
+def test_unknown_model_suggests_close_names(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["info", "dcgn"]) == 2
+    assert "did you mean 'dcgan'" in capsys.readouterr().err
+
+
+def test_registry_marks_installed_plugins(capsys: pytest.CaptureFixture[str]) -> None:
+    rows = {row["distribution"]: row for row in run_json(capsys, "registry", "--json")}
+    assert rows["ganzoo-plugin-dcgan"]["installed"] == "0.1.0" and rows["ganzoo-plugin-dcgan"]["plugin_status"] == "ok"
+    assert rows["ganzoo-plugin-dcgan"]["local_source"] == str(REPO / "plugins" / "dcgan")
+    planned = [row for row in rows.values() if row["status"] == "planned"]
+    assert planned and all(row["installed"] is None for row in planned)
+    assert main(["registry"]) == 0 and "INSTALLED" in capsys.readouterr().out
+
+
+def test_install_resolves_through_the_catalogue(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["install", "--dry-run", "wgan-gp", "--no-deps"]) == 0
+    assert capsys.readouterr().out.strip() == f"$ {sys.executable} -m pip install {REPO / 'plugins' / 'wgan-gp'} --no-deps"
+    assert main(["install", "lapgan"]) == 2
+    assert "planned but not built yet" in capsys.readouterr().err
+    assert main(["install", "dcgn"]) == 2
+    assert "did you mean 'dcgan'" in capsys.readouterr().err
+
+
+def test_install_from_pypi_when_the_source_is_not_local(tmp_path: Path) -> None:
+    registry = tmp_path / "registry.toml"
+    registry.write_text((REPO / "registry.toml").read_text())  # relative sources now point nowhere
+    command = plugin_commands.install_command_line("dcgan", str(registry), pip_args=["--", "-U"])
+    assert command == [sys.executable, "-m", "pip", "install", "ganzoo-plugin-dcgan", "-U"]
+    with pytest.raises(Exception, match="--editable needs a local source"):
+        plugin_commands.install_command_line("dcgan", str(registry), editable=True)
+
+
+def test_doctor_reports_versions_devices_plugins_and_files(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    weights = tmp_path / "inception.pth"
+    weights.write_bytes(b"not really weights")
+    monkeypatch.setenv("GANZOO_INCEPTION_WEIGHTS", str(weights))
+    monkeypatch.setattr(
+        plugin_commands, "OPTIONAL_FILE_CHECKS",
+        [*plugin_commands.OPTIONAL_FILE_CHECKS, lambda: [{"name": "extra", "present": False, "path": "/x", "note": ""}]],
+    )
+    report = run_json(capsys, "doctor", "--json")
+    assert {"python", "torch", "torchvision", "ganzoo", "pluggy", "torch-fidelity", "timm"} <= set(report["versions"])
+    assert report["versions"]["ganzoo"] == "0.1.0" and report["devices"]["default"] in ("cpu", "cuda", "mps")
+    assert {p["name"]: p["status"] for p in report["plugins"]}["dcgan"] == "ok"
+    files = {row["name"]: row for row in report["optional_files"]}
+    inception = next(row for name, row in files.items() if name.startswith("inception"))
+    assert inception["present"] and inception["path"] == str(weights)
+    assert files["extra"]["present"] is False
+    monkeypatch.setenv("GANZOO_INCEPTION_WEIGHTS", str(tmp_path / "missing.pth"))
+    assert main(["doctor"]) in (0, 1)
+    assert "optional files" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv", [["list"], ["--help"], ["list", "--json"], ["registry"]])
+def test_listing_does_not_import_torch(argv: list[str]) -> None:
+    code = (
+        "import sys; from ganzoo.cli import main\n"
+        f"try:\n    main({argv!r})\nexcept SystemExit:\n    pass\n"
+        "loaded = sorted(m for m in sys.modules if m == 'torch' or m.startswith('torch.'))\n"
+        "assert not loaded, 'torch was imported: ' + ', '.join(loaded[:5])"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
