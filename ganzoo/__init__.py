@@ -60,6 +60,9 @@ def make_config(model_name: str, overrides: tuple[str, ...] | list[str] = (), /,
 _LAZY = {
     "build_state": ("ganzoo.state", "build_state"),
     "GANState": ("ganzoo.state", "GANState"),
+    "train": ("ganzoo.trainer", "train"),
+    "Trainer": ("ganzoo.trainer", "Trainer"),
+    "load_run": ("ganzoo.checkpoint", "load_run"),
 }
 
 

@@ -64,6 +64,8 @@ class TrainConfig(StrictModel):
     checkpoint_every: int = Field(500, ge=1, description="steps between checkpoints")
     keep_checkpoints: int = Field(3, ge=1, description="how many recent checkpoints to keep")
     progress: bool = Field(True, description="show a progress bar")
+    tensorboard: bool = Field(True, description="also log to RUN_DIR/tensorboard when tensorboard is installed")
+    sample_count: int = Field(64, ge=1, le=1024, description="images in each progress sample grid")
 
 
 class DataConfig(StrictModel):

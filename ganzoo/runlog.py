@@ -1,0 +1,81 @@
+"""What a run reports while it trains: ``metrics.jsonl``, a tqdm progress bar and optional TensorBoard."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from pathlib import Path
+from typing import Any, Mapping
+
+from ganzoo.fileio import atomic_write_text
+
+METRICS_FILE = "metrics.jsonl"
+
+
+def truncate_metrics(path: Path, last_step: int) -> None:
+    """Drop rows after ``last_step`` (written by a run that died after its last checkpoint)."""
+    if not path.is_file():
+        return
+    kept = [line for line in path.read_text(encoding="utf-8").splitlines()
+            if line.strip() and json.loads(line).get("step", 0) <= last_step]
+    atomic_write_text(path, "".join(line + "\n" for line in kept))
+
+
+def _json_value(value: Any) -> Any:
+    return value if not isinstance(value, float) or math.isfinite(value) else str(value)
+
+
+class RunLog:
+    """Appends one JSON object per logged step (flushed at once), drives the progress bar and TensorBoard."""
+
+    def __init__(self, run_dir: Path, start_step: int, total_steps: int, progress: bool, tensorboard: bool) -> None:
+        self.path = run_dir / METRICS_FILE
+        truncate_metrics(self.path, start_step)
+        self.handle = open(self.path, "a", encoding="utf-8")
+        self.bar = None
+        if progress:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total_steps, initial=start_step, unit="step", dynamic_ncols=True, file=sys.stderr)
+        self.writer = None
+        if tensorboard:
+            try:
+                from torch.utils.tensorboard import SummaryWriter
+
+                self.writer = SummaryWriter(str(run_dir / "tensorboard"))
+            except (ImportError, ModuleNotFoundError):  # TensorBoard is optional
+                self.writer = None
+
+    def advance(self, steps: int = 1) -> None:
+        """Move the progress bar (cheap: tqdm redraws at most a few times a second)."""
+        if self.bar is not None:
+            self.bar.update(steps)
+
+    def log(self, step: int, row: Mapping[str, Any]) -> None:
+        """Record ``row`` for ``step`` in every sink."""
+        record = {"step": step, **{key: _json_value(value) for key, value in row.items()}}
+        self.handle.write(json.dumps(record) + "\n")
+        self.handle.flush()
+        if self.bar is not None:
+            shown = {key: f"{value:.3g}" for key, value in row.items()
+                     if isinstance(value, float) and (key.startswith("loss") or key == "images_per_s")}
+            self.bar.set_postfix(shown, refresh=False)
+        if self.writer is not None:
+            for key, value in row.items():
+                if isinstance(value, (int, float)):
+                    self.writer.add_scalar(key, value, step)
+
+    def write(self, message: str) -> None:
+        """Print a line without breaking the progress bar."""
+        if self.bar is not None:
+            self.bar.write(message, file=sys.stderr)
+        else:
+            print(message, file=sys.stderr)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+        if self.writer is not None:
+            self.writer.close()
+        self.handle.close()

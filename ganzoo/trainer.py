@@ -1,0 +1,332 @@
+"""The one training loop that drives every model through its plugin's hooks.
+
+:class:`Trainer` builds the state (``build_state``), feeds ``ganzoo_train_step`` batches from a
+deterministic, resumable loader, keeps the EMA, logs ``metrics.jsonl``, draws sample grids from fixed
+noise and writes crash-safe checkpoints.  Plugins never re-implement any of this.
+
+A run directory holds ``config.toml`` (the resolved config), ``checkpoints/``, ``samples/*.png`` and
+``metrics.jsonl``.  Training ``2N`` steps straight or ``N`` steps, stopping and resuming for ``N`` more gives
+the same losses at every step on the CPU.
+"""
+
+from __future__ import annotations
+
+import math
+import signal
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Iterator, Mapping, Sequence
+
+import torch
+
+from ganzoo import distributed
+from ganzoo.checkpoint import (
+    CONFIG_FILE,
+    list_checkpoints,
+    read_meta,
+    resolve_checkpoint,
+    restore_checkpoint,
+    run_config,
+    save_checkpoint,
+)
+from ganzoo.config import ConfigError, RunConfig, load_toml, resolve_config
+from ganzoo.data import build_dataset
+from ganzoo.data.images import DataError
+from ganzoo.data.loader import EpochBatchSource, EpochLoader
+from ganzoo.images import save_grid, side_by_side
+from ganzoo.plugins import PluginHost, get_host
+from ganzoo.runlog import RunLog
+from ganzoo.state import GANState, build_state, resolve_device
+
+SAMPLES_DIR = "samples"
+
+
+class TrainingError(RuntimeError):
+    """Training cannot go on (diverged, bad run directory); the message says where and what to do."""
+
+
+class TrainingDiverged(TrainingError):
+    """A loss or a weight became NaN or infinite; the last good checkpoint is kept."""
+
+
+@dataclass
+class TrainResult:
+    """How a call to :meth:`Trainer.train` ended."""
+
+    run_dir: Path
+    step: int
+    checkpoint: Path | None
+    interrupted: bool = False
+    metrics: dict[str, float] = field(default_factory=dict)
+    train_seconds: float = 0.0
+
+
+def _seed_everything(seed: int) -> None:
+    import random
+
+    import numpy as np
+
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+def _rank_seed(seed: int, rank: int, step: int) -> int:
+    """Distinct noise per rank in distributed runs (weights stay identical through DDP)."""
+    return (seed * 1_000_003 + rank * 7_919 + step) % 2**63
+
+
+class _StopRequest:
+    """Turns the first Ctrl-C (SIGINT) into a request to stop after the current step; a second one aborts."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self._previous: Any = None
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    @contextmanager
+    def installed(self) -> Iterator[None]:
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        self._previous = signal.signal(signal.SIGINT, self._handle)
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGINT, self._previous)
+
+
+class Trainer:
+    """Trains one model for ``config.train.steps`` steps into ``run_dir`` (see the module docstring).
+
+    ``resume=True`` continues the run in ``run_dir`` from its latest checkpoint (``config`` is then the
+    saved one, possibly with a new step target).  ``dataset`` replaces the dataset ``config.data`` names
+    (any Dataset of dict items), mainly for tests and notebooks.
+    """
+
+    def __init__(
+        self,
+        config: RunConfig,
+        run_dir: str | Path,
+        resume: bool = False,
+        host: PluginHost | None = None,
+        dataset: Any = None,
+    ) -> None:
+        self.config = config
+        self.run_dir = Path(run_dir)
+        self.resume = resume
+        self.host = host or get_host()
+        self.spec = self.host.get_model(config.model_name)
+        self.dataset = dataset
+        self.stop = _StopRequest()
+        if not resume and (self.run_dir / CONFIG_FILE).exists():
+            raise TrainingError(
+                f"{self.run_dir} already holds a run; continue it with `ganzoo train --resume {self.run_dir}` "
+                "or choose another --out"
+            )
+        if resume and not list_checkpoints(self.run_dir):
+            raise TrainingError(f"cannot resume {self.run_dir}: it has no checkpoints")
+
+    @classmethod
+    def from_run_dir(cls, run_dir: str | Path, steps: int | None = None, **train: Any) -> Trainer:
+        """A trainer that resumes the run in ``run_dir`` (optionally to a new ``steps`` target)."""
+        config = run_config(run_dir)
+        changes = {key: value for key, value in {"steps": steps, **train}.items() if value is not None}
+        if changes:
+            values = config.model_dump(mode="json")
+            values["train"].update(changes)
+            config = resolve_config(get_host().get_model(config.model_name), values, file_name=str(run_dir))
+        return cls(config, run_dir, resume=True)
+
+    # -- setup ------------------------------------------------------------------------------------
+    def _build(self) -> None:
+        train = self.config.train
+        device = resolve_device(train.device)
+        self.context = distributed.init_from_environment(device.type)
+        self.device = distributed.local_device(device, self.context)
+        _seed_everything(train.seed)
+        self.state: GANState = build_state(self.spec, self.config, device=self.device, host=self.host)
+        self.main = self.context.is_main
+        dataset = self.dataset if self.dataset is not None else build_dataset(
+            self.config.data, self.config.model, self.spec.task
+        )
+        self.loader = EpochLoader(
+            dataset, train.batch_size, seed=train.seed, num_workers=self.config.data.num_workers,
+            rank=self.context.rank, world_size=self.context.world_size, pin_memory=self.device.type == "cuda",
+        )
+        position = {"epoch": 0, "batch_in_epoch": 0}
+        self.train_seconds = 0.0
+        self.last_checkpoint: Path | None = None
+        if self.resume:
+            self.last_checkpoint = resolve_checkpoint(self.run_dir)
+            meta = restore_checkpoint(self.state, self.last_checkpoint)
+            position = meta.get("data_position") or position
+            self.train_seconds = float(meta.get("train_seconds") or 0.0)
+        if self.context.enabled:
+            torch.manual_seed(_rank_seed(train.seed, self.context.rank, self.state.step))
+            distributed.wrap_networks(self.state.networks, self.device)
+        self.batches = EpochBatchSource(
+            self.loader, self.device, int(position.get("epoch", 0)), int(position.get("batch_in_epoch", 0)),
+            channels_last=train.channels_last,
+        )
+        self.preview_batch = self._preview_batch() if self.main and self.spec.image_to_image else None
+
+    def _preview_batch(self) -> dict[str, torch.Tensor]:
+        """A fixed held-out batch for image-to-image previews (the training data when there is no test split)."""
+        count = min(8, self.config.train.sample_count)
+        try:
+            held_out = build_dataset(self.config.data, self.config.model, self.spec.task, split="test")
+        except (DataError, ValueError, OSError):
+            held_out = self.loader.dataset
+        items = [held_out[i] for i in range(min(count, len(held_out)))]
+        return {key: torch.stack([item[key] for item in items]).to(self.device) for key in items[0]}
+
+    # -- the loop ---------------------------------------------------------------------------------
+    def train(self) -> TrainResult:
+        """Train up to ``train.steps``; Ctrl-C stops after the current step with a checkpoint."""
+        self._build()
+        train = self.config.train
+        if self.main and not self.resume:
+            self.config.save(self.run_dir / CONFIG_FILE)
+        log = RunLog(self.run_dir, self.state.step, train.steps, train.progress, train.tensorboard) if self.main else None
+        metrics: dict[str, float] = {}
+        interrupted = False
+        try:
+            with self.stop.installed():
+                metrics, interrupted = self._loop(log)
+            if self.main:
+                if self.last_checkpoint is None or read_meta(self.last_checkpoint)["step"] != self.state.step:
+                    self._checkpoint()
+                self._sample()
+            if log is not None and interrupted:
+                log.write(f"interrupted at step {self.state.step}; checkpoint {self.last_checkpoint}; continue with "
+                          f"`ganzoo train --resume {self.run_dir}`")
+        finally:
+            if log is not None:
+                log.close()
+            distributed.barrier(self.context)
+            distributed.shutdown(self.context)
+        return TrainResult(self.run_dir, self.state.step, self.last_checkpoint, interrupted, metrics, self.train_seconds)
+
+    def _loop(self, log: RunLog | None) -> tuple[dict[str, float], bool]:
+        train = self.config.train
+        state, spec, host = self.state, self.spec, self.host
+        state.train()
+        metrics: dict[str, float] = {}
+        started = time.perf_counter()
+        window_start, window_batches = started, self.batches.consumed
+        while state.step < train.steps:
+            raw = host.call("ganzoo_train_step", spec, state=state, batches=self.batches)
+            state.step += 1
+            if state.ema:
+                state.update_ema()
+            metrics = {key: float(value) for key, value in dict(raw or {}).items()}
+            self._check_finite(metrics)
+            if log is not None:
+                log.advance()
+                if state.step % train.log_every == 0 or state.step == train.steps:
+                    now = time.perf_counter()
+                    images = (self.batches.consumed - window_batches) * train.batch_size * self.context.world_size
+                    row = {**metrics, "images_per_s": images / max(now - window_start, 1e-9),
+                           "epoch": self.batches.epoch, "elapsed_s": self.train_seconds + now - started}
+                    log.log(state.step, row)
+                    window_start, window_batches = now, self.batches.consumed
+                if state.step % train.sample_every == 0:
+                    self._sample()
+            stop = distributed.any_rank(self.stop.requested, self.context)
+            if self.main and (state.step % train.checkpoint_every == 0 or stop):
+                self.train_seconds += time.perf_counter() - started
+                started = time.perf_counter()
+                self._checkpoint()
+            if stop:
+                return metrics, True
+        self.train_seconds += time.perf_counter() - started
+        return metrics, False
+
+    def _check_finite(self, metrics: Mapping[str, float]) -> None:
+        bad = [f"{name} = {value}" for name, value in metrics.items() if not math.isfinite(value)]
+        if bad:
+            raise self._diverged(f"{', '.join(bad)} at step {self.state.step}")
+
+    def _diverged(self, what: str) -> TrainingDiverged:
+        kept = f"the last good checkpoint is {self.last_checkpoint}" if self.last_checkpoint else "no checkpoint was written"
+        return TrainingDiverged(
+            f"training of {self.spec.name!r} diverged: {what}; stopping ({kept}). Try a lower learning rate "
+            "(train.lr_g / train.lr_d), fp32 precision or another loss"
+        )
+
+    def _checkpoint(self) -> None:
+        for name in self.state.networks:
+            for param_name, param in self.state.unwrapped(name).named_parameters():
+                if not torch.isfinite(param).all():
+                    raise self._diverged(f"network {name!r} has non-finite weights ({param_name}) at step {self.state.step}")
+        self.last_checkpoint = save_checkpoint(
+            self.run_dir, self.state, self.batches.position(), train_seconds=self.train_seconds
+        )
+
+    # -- samples ----------------------------------------------------------------------------------
+    def preview_images(self) -> tuple[torch.Tensor, int]:
+        """The progress grid's images and images per row: fixed noise (and labels), or preview columns."""
+        state, spec = self.state, self.spec
+        with torch.random.fork_rng(devices=[]), torch.no_grad():  # previews must not disturb training's RNG
+            if spec.image_to_image:
+                assert self.preview_batch is not None
+                columns = self.host.call("ganzoo_preview", spec, state=state, batch=self.preview_batch)
+                return side_by_side(columns)
+            count = self.config.train.sample_count
+            nrow = max(1, int(math.sqrt(count)))
+            labels = None
+            if spec.conditional:
+                classes = int(state.model_config.num_classes)
+                nrow = classes if classes <= 16 else nrow
+                labels = torch.arange(count, device=state.device) % max(classes, 1)
+            generator = torch.Generator(device=state.device).manual_seed(self.config.train.seed)
+            images = self.host.call("ganzoo_sample", spec, state=state, num=count, labels=labels, generator=generator)
+        return images, nrow
+
+    def _sample(self) -> Path:
+        images, nrow = self.preview_images()
+        self.state.train()
+        path = save_grid(images, self.run_dir / SAMPLES_DIR / f"step-{self.state.step:06d}.png", nrow)
+        save_grid(images, self.run_dir / SAMPLES_DIR / "latest.png", nrow)
+        return path
+
+
+def train(
+    model: str,
+    out: str | Path | None = None,
+    *,
+    dataset: str | None = None,
+    steps: int | None = None,
+    config: str | Path | None = None,
+    overrides: Sequence[str] = (),
+    model_config: Mapping[str, Any] | None = None,
+    data: Mapping[str, Any] | None = None,
+    **train_values: Any,
+) -> TrainResult:
+    """Train ``model`` into ``out`` (default ``runs/MODEL-TIMESTAMP``) and return how it ended.
+
+    ``ganzoo.train("dcgan", "runs/d", dataset="digits", steps=500, batch_size=32, device="cpu")``;
+    ``config`` is a run TOML file, ``overrides`` ``section.key=value`` strings, ``model_config`` / ``data``
+    / keyword arguments set the model, data and train sections.
+    """
+    spec = get_host().get_model(model)
+    file_data = load_toml(config) if config is not None else None
+    if file_data and file_data.get("model_name") not in (None, model):
+        raise ConfigError(f"config file {config} is for model {file_data['model_name']!r}, not {model!r}")
+    values = {
+        "model": dict(model_config or {}),
+        "train": {"steps": steps, **train_values},
+        "data": {**dict(data or {}), **({"dataset": dataset} if dataset else {})},
+    }
+    run = resolve_config(spec, file_data, overrides, values, file_name=str(config or "config file"))
+    out = Path(out) if out is not None else Path("runs") / f"{model}-{datetime.now():%Y%m%d-%H%M%S}"
+    return Trainer(run, out).train()
