@@ -114,6 +114,29 @@ class ConformanceSuite:
         metadata = spec.metadata()
         assert metadata["name"] == spec.name and metadata["task"] == spec.task
 
+    def test_plugin_module_imports_without_torch(self, conformance_model: str) -> None:
+        """`ganzoo list` imports every plugin: its entry-point module must not import torch (or build networks)."""
+        import subprocess
+        import sys
+
+        from ganzoo.plugins import get_host
+
+        spec = get_host().get_model(conformance_model)
+        record = next(r for r in get_host().records if r.name == spec.plugin)
+        if not record.entry_point:
+            pytest.skip("model not registered through an entry point")
+        module = record.entry_point.split(":")[0].strip()
+        code = (
+            f"import importlib, sys; importlib.import_module({module!r}); "
+            "heavy = sorted(m for m in sys.modules if m == 'torch' or m.startswith('torch.'))[:3]; "
+            "sys.exit('importing the plugin imported ' + ', '.join(heavy) if heavy else 0)"
+        )
+        result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, (
+            f"{module}: {result.stderr.strip()[-500:]}; import torch inside the hook functions instead, "
+            "so that `ganzoo list` stays fast"
+        )
+
     def test_default_and_tiny_configs_validate(self, conformance_model: str) -> None:
         from ganzoo.config import ModelConfig, resolve_config
         from ganzoo.plugins import get_host

@@ -1,0 +1,141 @@
+"""The conformance kit itself: it passes a correct model and catches each kind of broken one."""
+
+from __future__ import annotations
+
+import textwrap
+import uuid
+from pathlib import Path
+
+import pytest
+
+import ganzoo.plugins
+from ganzoo.plugins import PluginHost
+from ganzoo.testing import ConformanceSuite, conformance_tests, fake_entry_point
+
+PLUGIN = '''
+import os
+import torch
+from torch import nn
+from ganzoo import ModelConfig, ModelSpec, hookimpl
+from ganzoo.defaults import train_step
+
+GANZOO_API = ">=1"
+MODELS = ["good-mlp", "wide-range", "no-paper", "lazy-step", "noisy-step", "int-metric", "cond-mlp"]
+
+
+class Generator(nn.Module):
+    def __init__(self, config, scale=1.0):
+        super().__init__()
+        self.shape, self.scale = (config.channels, config.image_size, config.image_size), scale
+        self.embed = nn.Embedding(max(config.num_classes, 1), config.latent_dim)
+        self.net = nn.Linear(config.latent_dim, config.channels * config.image_size ** 2)
+
+    def forward(self, z, labels=None):
+        if labels is not None:
+            z = z + self.embed(labels)
+        return self.scale * torch.tanh(self.net(z)).view(z.size(0), *self.shape)
+
+
+class Discriminator(nn.Module):
+    def __init__(self, config):
+        super().__init__()
+        self.net = nn.Linear(config.channels * config.image_size ** 2, 1)
+
+    def forward(self, images, labels=None):
+        return self.net(images.flatten(1)).flatten()
+
+
+@hookimpl
+def ganzoo_register_models(register):
+    for name in MODELS:
+        register(ModelSpec(
+            name=name, task="class-conditional" if name == "cond-mlp" else "unconditional", config_class=ModelConfig,
+            paper="" if name == "no-paper" else "A paper", description="a test model",
+            tiny_config={"image_size": 8, "latent_dim": 4, "channels": 1, "num_classes": 3 if name == "cond-mlp" else 0},
+        ))
+
+
+@hookimpl
+def ganzoo_build_generator(model, config):
+    return Generator(config, scale=2.0 if model.name == "wide-range" else 1.0)
+
+
+@hookimpl
+def ganzoo_build_discriminator(model, config):
+    return Discriminator(config)
+
+
+@hookimpl
+def ganzoo_train_step(model, state, batches):
+    if model.name == "lazy-step":
+        batches.next()
+        return {"loss": 0.0}
+    if model.name == "int-metric":
+        return {key: 1 for key in train_step(model, state, batches)}
+    if model.name == "noisy-step":
+        return {**train_step(model, state, batches), "noise": int.from_bytes(os.urandom(4), "little") / 2**32}
+    return None
+'''
+
+CHECKS = [name for name in dir(ConformanceSuite) if name.startswith("test_") and name != "test_plugin_module_imports_without_torch"]
+
+
+@pytest.fixture
+def fake_host(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> PluginHost:
+    """The process-wide host replaced by one holding only the test models above."""
+    module = f"kit_models_{uuid.uuid4().hex[:8]}"
+    (tmp_path / f"{module}.py").write_text(textwrap.dedent(PLUGIN))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    host = PluginHost([fake_entry_point("kit", module, "ganzoo-plugin-kit")], strict=True, disabled=())
+    monkeypatch.setattr(ganzoo.plugins, "_HOST", host)
+    return host
+
+
+def run_check(suite: type[ConformanceSuite], check: str, model: str) -> None:
+    getattr(suite(), check)(model)
+
+
+@pytest.mark.parametrize("model", ["good-mlp", "cond-mlp"])
+def test_a_correct_model_passes_every_check(fake_host: PluginHost, model: str) -> None:
+    suite = conformance_tests(model)
+    for check in CHECKS:
+        run_check(suite, check, model)
+
+
+@pytest.mark.parametrize(
+    ("model", "check", "message"),
+    [
+        ("wide-range", "test_generator_output_shape_dtype_range", "must lie in"),
+        ("no-paper", "test_metadata_is_complete", "ModelSpec.paper is empty"),
+        ("lazy-step", "test_train_step_updates_networks", "left these optimised networks unchanged"),
+        ("int-metric", "test_train_step_updates_networks", "is not a finite float"),
+        ("noisy-step", "test_seeded_training_is_deterministic", "same seed, different metrics"),
+    ],
+)
+def test_broken_models_are_caught(fake_host: PluginHost, model: str, check: str, message: str) -> None:
+    with pytest.raises(AssertionError, match=message):
+        run_check(conformance_tests(model), check, model)
+
+
+def test_suite_parametrises_over_a_plugins_models(fake_host: PluginHost) -> None:
+    suite = conformance_tests(plugin="ganzoo-plugin-kit")
+    assert sorted(suite.models) == fake_host.list_models()
+    assert suite.__name__ == "TestConformance" and suite.__module__ == __name__
+
+    class TestSubclass(ConformanceSuite):
+        models = ["good-mlp"]
+        frozen_networks = {"discriminator"}
+
+    assert TestSubclass.conformance_model is not ConformanceSuite.__dict__.get("conformance_model")
+    with pytest.raises(ValueError, match="needs model names"):
+        conformance_tests()
+    with pytest.raises(LookupError, match="no installed ganzoo plugin is called 'nope'"):
+        conformance_tests(plugin="nope")
+
+
+def test_frozen_networks_are_allowed_to_stay_unchanged(fake_host: PluginHost) -> None:
+    class Lazy(ConformanceSuite):
+        models = ["lazy-step"]
+        frozen_networks = {"generator", "discriminator"}
+
+    Lazy().test_train_step_updates_networks("lazy-step")
