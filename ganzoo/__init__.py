@@ -29,7 +29,9 @@ __all__ = [
     "__version__",
     "get_model",
     "hookimpl",
+    "list_losses",
     "list_models",
+    "load_catalogue",
     "make_config",
     "plugin_records",
     "reset_host",
@@ -45,6 +47,18 @@ def list_models(pattern: str = "*", task: str | None = None) -> list[str]:
 def get_model(name: str) -> ModelSpec:
     """The :class:`ModelSpec` of an installed model (unknown names suggest close ones)."""
     return get_host().get_model(name)
+
+
+def list_losses() -> list[str]:
+    """Names of the registered adversarial losses (usable by any model as ``train.loss``)."""
+    return get_host().list_losses()
+
+
+def load_catalogue(path: str | None = None) -> Any:
+    """The plugin catalogue (``registry.toml``) as a validated :class:`ganzoo.catalogue.Catalogue`."""
+    from ganzoo.catalogue import load_catalogue as load
+
+    return load(path)
 
 
 def plugin_records() -> list[dict[str, Any]]:
