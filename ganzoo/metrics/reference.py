@@ -53,13 +53,9 @@ def load_split(protocol: Protocol, split: str | None = None) -> Dataset:
     """The protocol's dataset split (dict items) at its resolution and channels."""
     from ganzoo.config import DataConfig, ModelConfig
 
-    split = split or protocol.split
-    try:
-        from ganzoo.data import build_dataset
-    except ImportError:  # the data package is not installed yet: digits only
-        from ganzoo.metrics._digits_fallback import DigitsFallback
+    from ganzoo.data import build_dataset
 
-        return DigitsFallback(split, protocol.image_size, protocol.channels)
+    split = split or protocol.split
     data = DataConfig(dataset=protocol.dataset, split=split)
     model = ModelConfig(image_size=protocol.image_size, channels=protocol.channels)
     return build_dataset(data, model, _dataset_task(protocol), split)
