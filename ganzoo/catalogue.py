@@ -20,7 +20,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ganzoo.specs import TaskKind
-from ganzoo.plugins import suggest
+from ganzoo.plugins import canonical_name, suggest
 
 REGISTRY_ENV = "GANZOO_REGISTRY"
 PACKAGED_REGISTRY = Path(__file__).with_name("registry.toml")
@@ -98,9 +98,9 @@ class Catalogue(BaseModel):
 
     def find(self, name: str) -> CatalogueEntry:
         """The entry whose distribution or one of whose models is ``name`` (close names are suggested)."""
-        wanted = name.lower().replace("_", "-")
+        wanted = canonical_name(name)
         for entry in self.plugin:
-            if wanted == entry.distribution.lower().replace("_", "-") or name in entry.models:
+            if wanted == canonical_name(entry.distribution) or name in entry.models:
                 return entry
         names = [model for entry in self.plugin for model in entry.models] + [e.distribution for e in self.plugin]
         raise CatalogueError(f"{name!r} is not in the catalogue {self.path or ''}{suggest(name, names)}".replace(" ;", ";"))
@@ -156,7 +156,7 @@ def parse_catalogue(text: str, path: Path | str = "registry.toml") -> Catalogue:
         raise CatalogueError(_describe(exc, text, path)) from None
     seen: dict[str, str] = {}
     for number, entry in enumerate(catalogue.plugin):
-        for key in (entry.distribution.lower(), *entry.models):
+        for key in (canonical_name(entry.distribution), *entry.models):
             if key in seen:
                 line = _line_of(text, number, "models" if key in entry.models else "distribution")
                 raise CatalogueError(f"{path}: line {line}: {key!r} appears twice (also in {seen[key]})")

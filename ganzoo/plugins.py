@@ -14,6 +14,7 @@ from __future__ import annotations
 import difflib
 import fnmatch
 import os
+import re
 import traceback
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -76,6 +77,11 @@ def _env_flag(name: str) -> bool:
     return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
 
 
+def canonical_name(name: str) -> str:
+    """PEP 503 normalised distribution name (``Ganzoo_Plugin.DCGAN`` -> ``ganzoo-plugin-dcgan``)."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
 def _env_list(name: str) -> set[str]:
     return {part.strip() for part in os.environ.get(name, "").split(",") if part.strip()}
 
@@ -96,7 +102,7 @@ class PluginHost:
         disabled: Iterable[str] | None = None,
     ) -> None:
         self.strict = _env_flag(STRICT_ENV) if strict is None else strict
-        self.disabled = _env_list(DISABLE_ENV) if disabled is None else set(disabled)
+        self.disabled = {canonical_name(n) for n in (_env_list(DISABLE_ENV) if disabled is None else disabled)}
         self.manager = pluggy.PluginManager(hookspecs.PROJECT_NAME)
         self.manager.add_hookspecs(hookspecs)
         self.records: list[PluginRecord] = []
@@ -121,7 +127,7 @@ class PluginHost:
         record = PluginRecord(ep.name, dist.name if dist else "?", dist.version if dist else "?")
         record.entry_point = ep.value
         self.records.append(record)
-        if ep.name in self.disabled or record.distribution in self.disabled:
+        if {canonical_name(ep.name), canonical_name(record.distribution)} & self.disabled:
             record.status = "disabled"
             record.error = f"disabled by {DISABLE_ENV}"
             return

@@ -202,7 +202,7 @@ def test_disabling_by_entry_point_or_distribution(make_plugin: MakePlugin, monke
         make_plugin("beta", good(["beta-gan"])),
         make_plugin("gamma", good(["gamma-gan"])),
     ]
-    monkeypatch.setenv("GANZOO_DISABLE_PLUGINS", "alpha, ganzoo-plugin-gamma")
+    monkeypatch.setenv("GANZOO_DISABLE_PLUGINS", "alpha, Ganzoo_Plugin.gamma")  # distribution names are normalised
     host = PluginHost(entry_points)
     assert host.list_models() == ["beta-gan"]
     assert only(host, "alpha").status == only(host, "gamma").status == "disabled"

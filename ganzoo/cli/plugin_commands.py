@@ -192,9 +192,9 @@ def registry_rows(path: str | None = None) -> list[dict[str, Any]]:
     """The catalogue's entries with ``installed`` (version or None), ``compatible`` and the plugin status."""
     from ganzoo._version import __version__
     from ganzoo.catalogue import load_catalogue
-    from ganzoo.plugins import get_host
+    from ganzoo.plugins import canonical_name, get_host
 
-    statuses = {r.distribution.lower().replace("_", "-"): r.status for r in get_host().records}
+    statuses = {canonical_name(r.distribution): r.status for r in get_host().records}
     catalogue = load_catalogue(path)
     rows = []
     for entry in catalogue.entries:
@@ -202,7 +202,7 @@ def registry_rows(path: str | None = None) -> list[dict[str, Any]]:
         rows.append({
             **entry.model_dump(mode="json"),
             "installed": installed,
-            "plugin_status": statuses.get(entry.distribution.lower().replace("_", "-")),
+            "plugin_status": statuses.get(canonical_name(entry.distribution)),
             "compatible": entry.supports(__version__),
             "local_source": str(catalogue.source_path(entry) or "") or None,
         })
@@ -265,12 +265,12 @@ def _report_installed(name: str, registry: str | None) -> int:
     import importlib
 
     from ganzoo.catalogue import load_catalogue
-    from ganzoo.plugins import get_host, reset_host
+    from ganzoo.plugins import canonical_name, get_host, reset_host
 
     entry = load_catalogue(registry).find(name)
     importlib.invalidate_caches()
     reset_host()
-    records = [r for r in get_host().records if r.distribution.lower().replace("_", "-") == entry.distribution.lower()]
+    records = [r for r in get_host().records if canonical_name(r.distribution) == canonical_name(entry.distribution)]
     if not records:
         print(f"{entry.distribution} was installed outside this environment's search path; run `ganzoo list` there")
         return 0
