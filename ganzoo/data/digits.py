@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -12,6 +14,14 @@ from ganzoo.data.preloaded import PreloadedDataset
 SPLITS = ("train", "test")
 HELD_OUT_FRACTION = 0.2
 SPLIT_SEED = 0  # fixed: every run, benchmark and metric sees the same held-out digits
+
+
+@lru_cache(maxsize=1)
+def _load_digits() -> tuple[np.ndarray, np.ndarray]:
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    return digits.images, digits.target
 
 
 def split_indices(labels: np.ndarray, split: str) -> np.ndarray:
@@ -39,12 +49,10 @@ class DigitsDataset(PreloadedDataset):
     num_classes = 10
 
     def __init__(self, split: str = "train", image_size: int = 32, channels: int = 1) -> None:
-        from sklearn.datasets import load_digits
-
-        digits = load_digits()
-        chosen = split_indices(digits.target, split)
-        pixels = torch.from_numpy(digits.images[chosen].astype(np.float32))[:, None] / 8.0 - 1.0  # 0..16 -> [-1, 1]
+        images, targets = _load_digits()
+        chosen = split_indices(targets, split)
+        pixels = torch.from_numpy(images[chosen].astype(np.float32))[:, None] / 8.0 - 1.0  # 0..16 -> [-1, 1]
         super().__init__({
             "image": resize_images(pixels, image_size, channels),
-            "label": torch.from_numpy(digits.target[chosen].astype(np.int64)),
+            "label": torch.from_numpy(targets[chosen].astype(np.int64)),
         })

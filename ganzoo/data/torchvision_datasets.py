@@ -46,7 +46,7 @@ def _named_split(allowed: tuple[str, ...], rename: dict[str, str] | None = None)
 
 
 def _mnist_files(folder: str) -> str:
-    return f"{folder}/raw/ with {', '.join(_MNIST_FILES)} (each may also be the .gz download)"
+    return f"{folder}/raw/ with {', '.join(_MNIST_FILES)} (the downloads, un-gzipped)"
 
 
 TORCHVISION_DATASETS: dict[str, TorchvisionEntry] = {
