@@ -30,7 +30,7 @@ from ganzoo.metrics.reference import load_split
 MIN_ACCURACY = 0.97
 SETTINGS = {
     "digits": {"protocol": "digits", "epochs": 30, "batch_size": 64, "lr": 2e-3, "weight_decay": 1e-4, "seed": 0},
-    "shapes": {"protocol": "shapes", "epochs": 15, "batch_size": 64, "lr": 2e-3, "weight_decay": 1e-4, "seed": 0},
+    "shapes": {"protocol": "shapes", "epochs": 30, "batch_size": 64, "lr": 2e-3, "weight_decay": 1e-4, "seed": 0},
 }
 
 

@@ -60,12 +60,23 @@ def independent_kid(a: np.ndarray, b: np.ndarray, subsets: int, size: int, seed:
     return float(np.mean(values))
 
 
-def test_shipped_digits_extractor_is_accurate_and_intact():
-    card = read_card("digits-cnn")
-    weights, _ = weights_paths("digits-cnn")
+@pytest.mark.parametrize(("name", "channels", "classes"), [("digits-cnn", 1, 10), ("shapes-cnn", 3, 12)])
+def test_shipped_extractors_are_accurate_and_intact(name, channels, classes):
+    card = read_card(name)
+    weights, _ = weights_paths(name)
     assert card["heldout_accuracy"] >= 0.97
-    assert card["channels"] == 1 and card["image_size"] == 32
+    assert (card["channels"], card["image_size"], card["num_classes"]) == (channels, 32, classes)
     assert sha256_file(weights) == card["sha256"]
+    assert weights.stat().st_size < 1_000_000  # small enough to ship inside the package
+
+
+def test_shapes_real_data_scores_well_under_its_protocol(tmp_path):
+    pytest.importorskip("ganzoo.data.shapes")
+    protocol, extractor = resolve_protocol("unconditional", "shapes", num_samples=300, kid_subsets=5,
+                                           kid_subset_size=100, isc_splits=3)
+    real = split_metrics(protocol, extractor, "train", ("isc", "fid"), cache_root=tmp_path)
+    assert real["fid"] < 5.0
+    assert real["isc"] > 8.0  # 12 balanced classes, confidently recognised
 
 
 def test_real_data_fid_is_small_and_untrained_generator_fid_is_large(small_digits, untrained, tmp_path):
