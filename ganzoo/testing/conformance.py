@@ -307,6 +307,23 @@ class ConformanceSuite:
         assert all(net.training for net in state.networks.values()), "ganzoo_sample left a network in eval mode"
 
 
+    def test_preview_columns(self, conformance_model: str) -> None:
+        """Image-to-image models: ``ganzoo_preview`` gives equally shaped columns of images in [-1, 1]."""
+        import torch
+
+        from ganzoo.plugins import get_host
+
+        state = self.build_state(conformance_model)
+        if not state.spec.image_to_image:
+            pytest.skip("noise-to-image models are previewed with ganzoo_sample")
+        batch = self.make_batch(state.spec, state.model_config, 2, torch.Generator().manual_seed(0))
+        columns = get_host().call("ganzoo_preview", state.spec, state=state, batch=batch)
+        assert columns and all(isinstance(column, torch.Tensor) for column in columns)
+        assert len({tuple(column.shape) for column in columns}) == 1, f"column shapes differ: {[tuple(c.shape) for c in columns]}"
+        assert all(column.shape[0] == 2 and torch.isfinite(column).all() for column in columns)
+        assert all(column.min() >= -1 - 1e-5 and column.max() <= 1 + 1e-5 for column in columns)
+
+
 def conformance_tests(*models: str, plugin: str | None = None) -> type[ConformanceSuite]:
     """A :class:`ConformanceSuite` subclass for ``models`` (and/or every model of ``plugin``).
 
