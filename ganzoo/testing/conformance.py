@@ -102,6 +102,7 @@ class ConformanceSuite:
 
     # -- metadata -----------------------------------------------------------------------------------
     def test_metadata_is_complete(self, conformance_model: str) -> None:
+        """paper, description and license are filled in; task and tiny_config are valid."""
         from ganzoo.plugins import get_host
         from ganzoo.specs import TASK_KINDS
 
@@ -138,6 +139,7 @@ class ConformanceSuite:
         )
 
     def test_default_and_tiny_configs_validate(self, conformance_model: str) -> None:
+        """The paper defaults and tiny_config resolve into valid run configs."""
         from ganzoo.config import ModelConfig, resolve_config
         from ganzoo.plugins import get_host
         from ganzoo.testing.helpers import tiny_run_config
@@ -154,6 +156,7 @@ class ConformanceSuite:
 
     # -- networks -----------------------------------------------------------------------------------
     def test_networks_build(self, conformance_model: str) -> None:
+        """Generators, discriminators and optimizers are built from tiny_config."""
         from torch import nn
 
         state = self.build_state(conformance_model)
@@ -165,6 +168,7 @@ class ConformanceSuite:
         assert state.optimizers, "no network got an optimizer"
 
     def test_generator_output_shape_dtype_range(self, conformance_model: str) -> None:
+        """Generated images are (N, C, S, S) float32 in [-1, 1]."""
         import torch
 
         from ganzoo.testing.helpers import target_channels
@@ -190,6 +194,7 @@ class ConformanceSuite:
         assert images.min() >= -1 - 1e-5 and images.max() <= 1 + 1e-5, "generator output must lie in [-1, 1]"
 
     def test_discriminator_scores(self, conformance_model: str) -> None:
+        """Discriminators give finite float32 scores, one (or one map) per image."""
         import torch
 
         state = self.build_state(conformance_model)
@@ -204,6 +209,7 @@ class ConformanceSuite:
 
     # -- losses -------------------------------------------------------------------------------------
     def test_losses_are_finite_and_backpropagate(self, conformance_model: str) -> None:
+        """Both players' losses are finite scalars whose gradients reach their networks."""
         import torch
 
         state = self.build_state(conformance_model)
@@ -239,6 +245,7 @@ class ConformanceSuite:
 
     # -- training -----------------------------------------------------------------------------------
     def test_train_step_updates_networks(self, conformance_model: str) -> None:
+        """A train step returns finite float metrics and changes every optimised network."""
         from ganzoo.testing.helpers import changed_networks, parameters_snapshot
 
         state = self.build_state(conformance_model)
@@ -255,6 +262,7 @@ class ConformanceSuite:
         assert not unchanged, f"a train step left these optimised networks unchanged: {sorted(unchanged)}"
 
     def test_seeded_training_is_deterministic(self, conformance_model: str) -> None:
+        """Two seeded runs of two steps give identical metrics and weights."""
         import torch
 
         from ganzoo.testing.helpers import parameters_snapshot
@@ -273,6 +281,7 @@ class ConformanceSuite:
 
     # -- state & sampling ---------------------------------------------------------------------------
     def test_state_round_trip(self, conformance_model: str) -> None:
+        """state_dict -> torch.save -> torch.load(weights_only=True) -> load_state_dict samples identically."""
         import torch
 
         from ganzoo.testing.helpers import sample_images
@@ -290,6 +299,7 @@ class ConformanceSuite:
         )
 
     def test_sample_batch_of_one(self, conformance_model: str) -> None:
+        """ganzoo_sample works for one image (both directions for unpaired models)."""
         import torch
 
         from ganzoo.testing.helpers import sample_images
