@@ -175,7 +175,12 @@ class PluginHost:
 
     def _register(self, record: PluginRecord, plugin: Any) -> None:
         name = record.name
-        self.manager.register(plugin, name=name)  # raises PluginValidationError for unknown hook arguments
+        try:
+            self.manager.register(plugin, name=name)  # raises PluginValidationError for unknown hook arguments
+        except Exception:
+            if self.manager.has_plugin(name) and self.manager.get_plugin(name) is plugin:
+                self.manager.unregister(plugin)  # pluggy < 1.6 keeps the implementations added before the bad one
+            raise
         try:
             self._check_unknown_hooks(plugin)
             models: list[ModelSpec] = []

@@ -9,6 +9,7 @@ from typing import Callable
 
 import pytest
 
+from ganzoo import hookspecs
 from ganzoo.plugins import PluginError, PluginHost, UnknownNameError
 from ganzoo.testing import fake_entry_point
 
@@ -88,6 +89,15 @@ def test_unknown_hook_argument_fails_validation(make_plugin: MakePlugin) -> None
     assert record.status == "broken" and "PluginValidationError" in record.error and "confg" in record.error
     assert host.list_models() == []
     assert all(impl.plugin_name != "typo" for impl in host.manager.hook.ganzoo_register_models.get_hookimpls())
+
+
+def test_failed_validation_leaves_no_hook_behind(make_plugin: MakePlugin) -> None:
+    # pluggy adds implementations in name order and stops at the invalid one: the earlier ones must go too
+    source = good(["late-gan"]) + "\n@hookimpl\ndef ganzoo_train_step(model, stat):\n    return None\n"
+    host = PluginHost([make_plugin("late", source)], strict=False, disabled=())
+    assert only(host, "late").status == "broken"
+    leftovers = [name for name in hookspecs.HOOK_NAMES for impl in getattr(host.manager.hook, name).get_hookimpls() if impl.plugin_name == "late"]
+    assert leftovers == [] and not host.manager.has_plugin("late")
 
 
 def test_misspelled_hook_name_is_reported_with_a_suggestion(make_plugin: MakePlugin) -> None:
