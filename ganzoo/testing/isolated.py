@@ -18,6 +18,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Sequence
 
+from ganzoo.fileio import atomic_write_text
+
 PIP_OFFLINE = ("--no-deps", "--no-build-isolation", "--no-index", "--disable-pip-version-check", "-q")
 """pip options for installing a local project quickly, without network access."""
 
@@ -69,7 +71,7 @@ class IsolatedEnvironment:
         # files (editable installs of ganzoo itself), which a plain path line would not
         own_site = Path(self.run_python("import sysconfig; print(sysconfig.get_paths()['purelib'])").strip())
         own_site.mkdir(parents=True, exist_ok=True)
-        (own_site / "_ganzoo_parent_packages.pth").write_text(f"import site; site.addsitedir({str(self.view)!r})\n")
+        atomic_write_text(own_site / "_ganzoo_parent_packages.pth", f"import site; site.addsitedir({str(self.view)!r})\n")
         return self
 
     def environ(self, **extra: str) -> dict[str, str]:
