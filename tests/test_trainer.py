@@ -1,0 +1,125 @@
+"""The generic training loop: exact resume, run directory contents, divergence, EMA, the Python API."""
+
+from __future__ import annotations
+
+import math
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from PIL import Image
+
+import ganzoo
+from ganzoo import defaults
+from ganzoo.checkpoint import list_checkpoints, load_run, resolve_checkpoint
+from ganzoo.config import load_run_config
+from ganzoo.trainer import Trainer, TrainingDiverged, TrainingError
+
+sys.path.insert(0, str(Path(__file__).parent))  # torch-fidelity installs a top-level "tests" package
+from trainer_helpers import few_digits, metric_rows, tiny_config  # noqa: E402
+
+
+@pytest.mark.parametrize("model", ["dcgan", "wgan-gp"])
+def test_resuming_gives_the_same_losses_as_training_straight(tmp_path: Path, model: str) -> None:
+    extra = {"ema_decay": 0.9, "ema_start": 2} if model == "dcgan" else {"n_critic": 2}
+    straight = Trainer(tiny_config(model, steps=8, **extra), tmp_path / "straight", dataset=few_digits()).train()
+    Trainer(tiny_config(model, steps=4, **extra), tmp_path / "split", dataset=few_digits()).train()
+    resumed = Trainer.from_run_dir(tmp_path / "split", steps=8)
+    resumed.dataset = few_digits()
+    result = resumed.train()
+    assert straight.step == result.step == 8
+    rows_a, rows_b = metric_rows(tmp_path / "straight"), metric_rows(tmp_path / "split")
+    assert [r["step"] for r in rows_b] == list(range(1, 9)) and rows_a[-1]["epoch"] >= 2
+    for row_a, row_b in zip(rows_a, rows_b):
+        for key in row_a:
+            if key.startswith(("loss", "d_", "gradient")):
+                assert row_b[key] == pytest.approx(row_a[key], abs=1e-6), f"{key} at step {row_a['step']}"
+    a, b = load_run(tmp_path / "straight").state, load_run(tmp_path / "split").state
+    for name in a.networks:
+        for key, value in a.unwrapped(name).state_dict().items():
+            assert torch.allclose(value.float(), b.unwrapped(name).state_dict()[key].float(), atol=1e-6), f"{name}.{key}"
+    for name in a.ema:
+        assert torch.allclose(a.ema[name].module.main[0].weight, b.ema[name].module.main[0].weight, atol=1e-6)
+
+
+def test_a_run_directory_has_config_metrics_samples_and_checkpoints(tmp_path: Path) -> None:
+    config = tiny_config(steps=7, log_every=2, sample_every=3, checkpoint_every=2, keep_checkpoints=2)
+    result = ganzoo.train("dcgan", tmp_path, steps=7, model_config=config.model.model_dump(),
+                          **{k: v for k, v in config.train.model_dump().items() if k != "steps"})
+    assert result.step == 7 and not result.interrupted
+    assert load_run_config(tmp_path / "config.toml", config_spec := ganzoo.get_model("dcgan")) == config
+    rows = metric_rows(tmp_path)
+    assert [row["step"] for row in rows] == [2, 4, 6, 7]
+    assert all(math.isfinite(row["loss_d"]) and row["images_per_s"] > 0 for row in rows)
+    samples = sorted(p.name for p in (tmp_path / "samples").glob("*.png"))
+    assert samples == ["latest.png", "step-000003.png", "step-000006.png", "step-000007.png"]
+    with Image.open(tmp_path / "samples" / "latest.png") as grid:  # 16 images of 16 px, 4 per row, 2 px padding
+        assert grid.size == (4 * 18 + 2, 4 * 18 + 2) and grid.mode == "L"
+    assert [p.name for p in list_checkpoints(tmp_path)] == ["step-000006", "step-000007"]
+    assert resolve_checkpoint(tmp_path).name == "step-000007" and result.checkpoint == resolve_checkpoint(tmp_path)
+    assert config_spec.name == "dcgan"
+
+
+def test_samples_come_from_fixed_noise(tmp_path: Path) -> None:
+    trainer = Trainer(tiny_config(steps=2), tmp_path, dataset=few_digits())
+    trainer.train()
+    first, _ = trainer.preview_images()
+    second, nrow = trainer.preview_images()
+    assert torch.equal(first, second) and first.shape == (16, 1, 16, 16) and nrow == 4
+
+
+def test_a_nan_loss_stops_naming_step_and_metric_and_keeps_the_last_good_checkpoint(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    original = defaults.DEFAULTS["ganzoo_train_step"]
+
+    def poisoned(model, state, batches):  # type: ignore[no-untyped-def]
+        metrics = dict(original(model, state, batches))
+        if state.step == 4:  # the fifth step
+            metrics["loss_g"] = float("nan")
+        return metrics
+
+    monkeypatch.setitem(defaults.DEFAULTS, "ganzoo_train_step", poisoned)
+    with pytest.raises(TrainingDiverged, match=r"loss_g = nan at step 5.*step-000003"):
+        Trainer(tiny_config(steps=10, checkpoint_every=3), tmp_path, dataset=few_digits()).train()
+    assert load_run(tmp_path).step == 3
+    assert max(row["step"] for row in metric_rows(tmp_path)) == 4
+
+
+def test_a_huge_learning_rate_diverges_cleanly(tmp_path: Path) -> None:
+    with pytest.raises(TrainingDiverged, match=r"diverged: .*(non-finite weights|= (nan|inf)).*at step \d+"):
+        Trainer(tiny_config(steps=30, lr_g=1e30, lr_d=1e30, checkpoint_every=1), tmp_path, dataset=few_digits()).train()
+    for checkpoint in list_checkpoints(tmp_path):  # nothing non-finite was ever saved
+        state = load_run(tmp_path, checkpoint.name).state
+        assert all(torch.isfinite(p).all() for net in state.networks.values() for p in net.parameters())
+
+
+def test_an_existing_run_is_not_overwritten_and_resume_needs_checkpoints(tmp_path: Path) -> None:
+    Trainer(tiny_config(steps=1), tmp_path / "run", dataset=few_digits()).train()
+    with pytest.raises(TrainingError, match="already holds a run.*--resume"):
+        Trainer(tiny_config(steps=1), tmp_path / "run")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(TrainingError, match="no checkpoints"):
+        Trainer(tiny_config(steps=1), tmp_path / "empty", resume=True)
+
+
+def test_ema_weights_are_kept_and_used_for_sampling(tmp_path: Path) -> None:
+    Trainer(tiny_config(steps=5, ema_decay=0.5), tmp_path, dataset=few_digits()).train()
+    state = load_run(tmp_path).state
+    ema, raw = state.sampling_network("generator"), state.unwrapped("generator")
+    assert ema is not raw and not ema.training
+    assert not torch.equal(ema.main[0].weight, raw.main[0].weight)
+
+
+def test_resume_drops_metric_rows_written_after_the_last_checkpoint(tmp_path: Path) -> None:
+    Trainer(tiny_config(steps=5, checkpoint_every=3, keep_checkpoints=5), tmp_path, dataset=few_digits()).train()
+    # as if the process had been killed right after step 5, before its checkpoint
+    import shutil
+
+    shutil.rmtree(tmp_path / "checkpoints" / "step-000005")
+    (tmp_path / "checkpoints" / "latest").write_text("step-000005\n")  # a stale pointer is tolerated too
+    trainer = Trainer.from_run_dir(tmp_path, steps=6)
+    trainer.dataset = few_digits()
+    trainer.train()
+    assert [row["step"] for row in metric_rows(tmp_path)] == [1, 2, 3, 4, 5, 6]
