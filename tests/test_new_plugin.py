@@ -23,7 +23,8 @@ def test_generated_plugin_installs_and_passes_its_tests(ganzoo_isolated_env: Iso
     try:
         rows = json.loads(env.ganzoo("list", "--json").stdout)
         assert [(r["name"], r["plugin"], r["status"]) for r in rows] == [("tiny-gan", "ganzoo-plugin-tiny-gan", "ok")]
-        tests = env.run("-m", "pytest", "-q", "-p", "no:cacheprovider", cwd=target, check=False)
+        tests = env.run("-m", "pytest", "-q", "-p", "no:cacheprovider", cwd=target, check=False,
+                        env=env.environ(OMP_NUM_THREADS="1"))  # tiny networks: one thread avoids oversubscription
         assert tests.returncode == 0, tests.stdout + tests.stderr
         passed = re.search(r"(\d+) passed", tests.stdout)
         assert passed and int(passed.group(1)) >= 10, tests.stdout  # the conformance suite ran, not only the smoke test
