@@ -64,15 +64,20 @@ def wrap_networks(networks: dict[str, nn.Module], device: torch.device) -> None:
         networks[name] = nn.parallel.DistributedDataParallel(net, device_ids=device_ids)
 
 
-def any_rank(flag: bool, context: DistributedContext) -> bool:
-    """True when ``flag`` is set on at least one rank (all ranks must call this together)."""
+def any_rank(flags: list[bool], context: DistributedContext) -> list[bool]:
+    """For each flag, whether it is set on at least one rank (one collective; every rank must call this)."""
     if not context.enabled:
-        return flag
-    value = torch.tensor([1.0 if flag else 0.0])
+        return list(flags)
+    value = torch.tensor([1.0 if flag else 0.0 for flag in flags])
     if context.backend == "nccl":
         value = value.cuda()
     dist.all_reduce(value, op=dist.ReduceOp.MAX)
-    return bool(value.item() > 0)
+    return [bool(v > 0) for v in value.tolist()]
+
+
+def launched_rank() -> int:
+    """This process's rank as torchrun announces it (0 outside torchrun), usable before the group exists."""
+    return int(os.environ.get("RANK", "0"))
 
 
 def barrier(context: DistributedContext) -> None:

@@ -127,7 +127,7 @@ class Trainer:
         self.spec = self.host.get_model(config.model_name)
         self.dataset = dataset
         self.stop = _StopRequest()
-        if not resume and (self.run_dir / CONFIG_FILE).exists():
+        if not resume and distributed.launched_rank() == 0 and (self.run_dir / CONFIG_FILE).exists():
             raise TrainingError(
                 f"{self.run_dir} already holds a run; continue it with `ganzoo train --resume {self.run_dir}` "
                 "or choose another --out"
@@ -212,8 +212,8 @@ class Trainer:
         finally:
             if log is not None:
                 log.close()
-            distributed.barrier(self.context)
-            distributed.shutdown(self.context)
+        distributed.barrier(self.context)  # the other ranks wait for rank 0's last checkpoint
+        distributed.shutdown(self.context)
         return TrainResult(self.run_dir, self.state.step, self.last_checkpoint, interrupted, metrics, self.train_seconds)
 
     def _loop(self, log: RunLog | None) -> tuple[dict[str, float], bool]:
@@ -229,7 +229,10 @@ class Trainer:
             if state.ema:
                 state.update_ema()
             metrics = {key: float(value) for key, value in dict(raw or {}).items()}
-            self._check_finite(metrics)
+            non_finite = [f"{name} = {value}" for name, value in metrics.items() if not math.isfinite(value)]
+            stop, diverged = distributed.any_rank([self.stop.requested, bool(non_finite)], self.context)
+            if diverged:
+                raise self._diverged(f"{', '.join(non_finite) or 'a loss on another process'} at step {state.step}")
             if log is not None:
                 log.advance()
                 if state.step % train.log_every == 0 or state.step == train.steps:
@@ -241,7 +244,6 @@ class Trainer:
                     window_start, window_batches = now, self.batches.consumed
                 if state.step % train.sample_every == 0:
                     self._sample()
-            stop = distributed.any_rank(self.stop.requested, self.context)
             if self.main and (state.step % train.checkpoint_every == 0 or stop):
                 self.train_seconds += time.perf_counter() - started
                 started = time.perf_counter()
@@ -250,11 +252,6 @@ class Trainer:
                 return metrics, True
         self.train_seconds += time.perf_counter() - started
         return metrics, False
-
-    def _check_finite(self, metrics: Mapping[str, float]) -> None:
-        bad = [f"{name} = {value}" for name, value in metrics.items() if not math.isfinite(value)]
-        if bad:
-            raise self._diverged(f"{', '.join(bad)} at step {self.state.step}")
 
     def _diverged(self, what: str) -> TrainingDiverged:
         kept = f"the last good checkpoint is {self.last_checkpoint}" if self.last_checkpoint else "no checkpoint was written"
