@@ -1,0 +1,58 @@
+"""Helpers shared by image-to-image models: running a generator for inference, and the linear lr decay."""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+import torch
+from torch import nn
+
+
+def _random_devices(device: torch.device) -> list[torch.device]:
+    return [device] if device.type == "cuda" else []
+
+
+@torch.no_grad()
+def translate_images(
+    net: nn.Module,
+    inputs: torch.Tensor,
+    generator: torch.Generator | None = None,
+    keep_dropout: bool = False,
+) -> torch.Tensor:
+    """``net(inputs)`` in eval mode (dropout kept on when asked), clamped to [-1, 1] as float32.
+
+    Randomness (dropout) is drawn from a forked RNG seeded from ``generator``, so sampling is reproducible
+    and never advances the training RNG; the network's train/eval mode is restored afterwards.
+    """
+    modes = [(module, module.training) for module in net.modules()]
+    device = inputs.device
+    try:
+        net.eval()
+        if keep_dropout:
+            for module in net.modules():
+                if isinstance(module, nn.Dropout):
+                    module.train(True)
+        with torch.random.fork_rng(devices=_random_devices(device)):
+            if generator is not None:
+                seed = int(torch.randint(0, 2**62, (), generator=generator, device=generator.device))
+                torch.manual_seed(seed)
+            outputs = net(inputs)
+    finally:
+        for module, training in modes:
+            module.training = training
+    return outputs.float().clamp(-1, 1)
+
+
+def linear_decay_factor(step: int, total_steps: int, decay_start: int) -> float:
+    """1 until ``decay_start``, then linearly down to 0 at ``total_steps`` (CycleGAN's/pix2pix's ``linear`` policy)."""
+    if step < decay_start or total_steps <= decay_start:
+        return 1.0
+    return max(0.0, 1.0 - (step - decay_start) / (total_steps - decay_start))
+
+
+def set_learning_rate(optimizers: Iterable[torch.optim.Optimizer], base_lr: float, factor: float) -> None:
+    """Set every parameter group of ``optimizers`` to ``base_lr * factor`` (a pure function of the step:
+    resumed runs need no scheduler state)."""
+    for optimizer in optimizers:
+        for group in optimizer.param_groups:
+            group["lr"] = base_lr * factor

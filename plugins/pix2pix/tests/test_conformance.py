@@ -1,0 +1,5 @@
+"""pix2pix passes the ganzoo conformance kit."""
+
+from ganzoo.testing import conformance_tests
+
+TestConformance = conformance_tests(plugin="pix2pix")
