@@ -19,15 +19,6 @@ from ganzoo.testing import build_tiny_state, synthetic_batches
 SMALL = {"image_size": 32, "ngf": 8, "ndf": 8, "d_layers": 2, "dropout_blocks": 1}
 
 
-@pytest.fixture
-def one_thread() -> Iterator[None]:
-    """Training tests run single-threaded: far faster than two contended threads on a shared CI machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def _paper_state() -> object:
     spec = get_model("pix2pix")
     return build_state(spec, resolve_config(spec, values={"train": {"device": "cpu"}}), device="cpu")
@@ -105,7 +96,7 @@ def _shuffled_batches(dataset: ShapesDataset, batch_size: int) -> Iterator[dict[
         yield {field: values[index] for field, values in dataset.tensors.items()}
 
 
-def test_short_run_on_paired_shapes_learns_the_translation(one_thread: None) -> None:
+def test_short_run_on_paired_shapes_learns_the_translation() -> None:
     spec = get_model("pix2pix")
     config = resolve_config(spec, values={"model": SMALL, "train": {"batch_size": 8, "steps": 200, "lr_g": 1e-3,
                                                                     "lr_d": 1e-3, "device": "cpu"}})

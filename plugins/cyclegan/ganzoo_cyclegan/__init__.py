@@ -1,0 +1,1 @@
+"""CycleGAN for ganzoo."""
