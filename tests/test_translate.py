@@ -1,0 +1,125 @@
+"""``ganzoo train`` on the shapes image-to-image data and ``ganzoo translate`` on image files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from ganzoo.checkpoint import load_run
+from ganzoo.cli import main
+from ganzoo.data.shapes import ShapesDataset
+from ganzoo.images import save_grid
+from ganzoo.plugins import get_host
+
+TINY = {
+    "pix2pix": ["--set", "model.image_size=16", "--set", "model.ngf=4", "--set", "model.ndf=4",
+                "--set", "model.d_layers=2", "--set", "model.dropout_blocks=1"],
+    "cyclegan": ["--set", "model.image_size=16", "--set", "model.ngf=4", "--set", "model.ndf=4",
+                 "--set", "model.d_layers=2", "--set", "model.n_blocks=1"],
+}
+DATASETS = {"pix2pix": "shapes-paired", "cyclegan": "shapes-unpaired"}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _one_torch_thread() -> Iterator[None]:
+    """Single-threaded: two contended torch threads on a loaded 2-core machine are far slower."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """One tiny trained run per model, through the real ``ganzoo train`` command."""
+    root = tmp_path_factory.mktemp("runs")
+    made = {}
+    for model, dataset in DATASETS.items():
+        out = root / model
+        status = main(["train", model, "--dataset", dataset, "--steps", "5", "--batch-size", "2", "--device", "cpu",
+                       "--no-progress", "--out", str(out), "--set", "train.sample_every=5", *TINY[model]])
+        assert status == 0
+        made[model] = out
+    return made
+
+
+@pytest.fixture
+def sources(tmp_path: Path) -> Path:
+    folder = tmp_path / "in"
+    images = ShapesDataset("paired", split="test", image_size=24, size=3).tensors["input"]
+    for index, image in enumerate(images):
+        save_grid(image[None], folder / f"shape{index}.png", nrow=1)
+    Image.fromarray(np.zeros((10, 30, 3), dtype=np.uint8)).save(folder / "wide.jpg")
+    return folder
+
+
+def test_train_command_writes_checkpoint_and_preview(runs: dict[str, Path]) -> None:
+    for model, run in runs.items():
+        loaded = load_run(run)
+        assert loaded.spec.name == model and loaded.step == 5
+        assert (run / "samples" / "step-000005.png").is_file()
+    pools = load_run(runs["cyclegan"]).state.extras
+    assert pools["pool_a"].shape == (10, 3, 16, 16)  # 5 steps x batch 2, kept in the checkpoint
+
+
+def _read(path: Path) -> torch.Tensor:
+    return torch.from_numpy(np.asarray(Image.open(path), dtype=np.float32)).permute(2, 0, 1)
+
+
+def _expected(run: Path, files: list[Path], direction: str, seed: int = 0) -> torch.Tensor:
+    """What the model's ganzoo_sample gives for ``files`` (as uint8 values), independently of the command."""
+    from ganzoo.data.images import load_image, to_uint8
+
+    loaded = load_run(run)
+    inputs = torch.stack([load_image(path, 16, 3) for path in files])
+    generator = torch.Generator().manual_seed(seed)
+    outputs = get_host().call("ganzoo_sample", loaded.spec, state=loaded.state, num=len(files), inputs=inputs,
+                              generator=generator, direction=direction)
+    return to_uint8(outputs).float()
+
+
+def test_translate_folder_writes_same_names_at_model_size(runs: dict[str, Path], sources: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert main(["translate", str(runs["pix2pix"]), "--input", str(sources), "--out", str(out)]) == 0
+    files = sorted(sources.iterdir())
+    assert sorted(p.name for p in out.iterdir()) == ["shape0.png", "shape1.png", "shape2.png", "wide.png"]
+    written = torch.stack([_read(out / f"{path.stem}.png") for path in files])
+    assert written.shape == (4, 3, 16, 16)
+    assert torch.equal(written, _expected(runs["pix2pix"], files, "AtoB"))
+
+
+def test_translate_directions_of_an_unpaired_model(runs: dict[str, Path], sources: Path, tmp_path: Path) -> None:
+    image = sources / "shape1.png"
+    for direction in ("AtoB", "BtoA"):
+        out = tmp_path / direction
+        assert main(["translate", str(runs["cyclegan"]), "--input", str(image), "--out", str(out),
+                     "--direction", direction]) == 0
+        assert torch.equal(_read(out / "shape1.png")[None], _expected(runs["cyclegan"], [image], direction))
+    assert not torch.equal(_read(tmp_path / "AtoB" / "shape1.png"), _read(tmp_path / "BtoA" / "shape1.png"))
+
+
+def test_keep_size_and_bad_files(runs: dict[str, Path], sources: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    (sources / "broken.png").write_bytes(b"not a png")
+    assert main(["translate", str(runs["pix2pix"]), "--input", str(sources), "--out", str(tmp_path / "a")]) == 2
+    assert "broken.png" in capsys.readouterr().err
+    assert main(["translate", str(runs["pix2pix"]), "--input", str(sources), "--out", str(tmp_path / "b"),
+                 "--skip-bad-files", "--keep-size"]) == 0
+    assert "1 undecodable skipped: broken.png" in capsys.readouterr().err
+    assert Image.open(tmp_path / "b" / "wide.png").size == (30, 10)
+    assert Image.open(tmp_path / "b" / "shape0.png").size == (24, 24)
+
+
+def test_refusals_name_the_problem(runs: dict[str, Path], sources: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    assert main(["translate", str(runs["pix2pix"]), "--input", str(sources), "--out", str(tmp_path),
+                 "--direction", "BtoA"]) == 2
+    assert "data.direction=BtoA" in capsys.readouterr().err
+    assert main(["translate", str(runs["pix2pix"]), "--input", str(tmp_path / "missing"), "--out", str(tmp_path)]) == 2
+    assert "no such file" in capsys.readouterr().err
+    (sources / "shape0.jpg").write_bytes((sources / "wide.jpg").read_bytes())
+    assert main(["translate", str(runs["pix2pix"]), "--input", str(sources), "--out", str(tmp_path)]) == 2
+    assert "shape0.jpg" in capsys.readouterr().err
