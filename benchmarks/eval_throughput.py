@@ -7,8 +7,9 @@ both reuse cached reference statistics (a warm-up run of each fills the caches f
 compare the per-evaluation cost a user pays after training:
 
 * ganzoo: ``ganzoo bench RUN_DIR`` (samples generated in memory, in batches, straight into the extractor);
-* common practice: ``ganzoo sample RUN_DIR --num N --out DIR/`` writes N PNG files, then the ``fidelity``
-  command (torch-fidelity's CLI, default settings) reads them back against a folder of reference PNGs.
+* common practice: a short script samples the same generator (same sampler, batches and seed, so the
+  images are identical) and writes N PNG files with PIL, then the ``fidelity`` command (torch-fidelity's
+  CLI, default settings) reads them back against a folder of reference PNGs.
   The shipped ``ganzoo-digits-cnn`` extractor is registered before torch-fidelity's CLI entry point runs,
   since the standard InceptionV3 weights cannot be downloaded here.
 
@@ -31,6 +32,28 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
 GANZOO = [PYTHON, "-m", "ganzoo"]
+WRITE_PNGS = """
+import sys
+from pathlib import Path
+
+import torch
+from PIL import Image
+
+from ganzoo.checkpoint import load_run
+from ganzoo.data.images import to_uint8
+from ganzoo.plugins import get_host
+
+run, n, out = sys.argv[1], int(sys.argv[2]), Path(sys.argv[3])
+loaded, host = load_run(run), get_host()
+out.mkdir(parents=True, exist_ok=True)
+generator, written = torch.Generator().manual_seed(0), 0
+while written < n:
+    images = to_uint8(host.call("ganzoo_sample", loaded.spec, state=loaded.state, num=min(100, n - written),
+                                generator=generator))
+    for image in images:
+        Image.fromarray(image.permute(1, 2, 0).squeeze(-1).numpy()).save(out / f"{written:06d}.png")
+        written += 1
+"""
 FIDELITY_SHIM = (
     "import sys; from ganzoo.metrics.extractors import resolve_extractor; resolve_extractor('ganzoo-digits-cnn'); "
     "from torch_fidelity.fidelity import main; sys.argv[0] = 'fidelity'; main()"
@@ -85,7 +108,7 @@ def main() -> None:
         metric_flags = ["--isc-splits", "10", "--kid-subsets", "50", "--kid-subset-size", "250", "--prc-neighborhood", "3"]
         bench = [*GANZOO, "bench", str(run), "--num-samples", str(n), "--json"]
         samples = work / "samples"
-        write = [*GANZOO, "sample", str(run), "--num", str(n), "--out", str(samples) + os.sep, "--seed", "0"]
+        write = [PYTHON, "-c", WRITE_PNGS, str(run), str(n), str(samples)]
         fidelity = [PYTHON, "-c", FIDELITY_SHIM, "--input1", str(samples), "--input2", str(reference),
                     "--input2-cache-name", "digits-test-pngs", "--cache-root", str(work / "fidelity-cache"),
                     "--feature-extractor", "ganzoo-digits-cnn", "--isc", "--fid", "--kid", "--prc", "--cpu",
@@ -108,7 +131,7 @@ def main() -> None:
               f"{os.cpu_count()} CPU cores (best of {args.repeats}, reference statistics cached on both sides)\n")
         print(f"{'':34s} {'seconds':>8s}  {'FID':>8s}  {'IS':>6s}")
         print(f"{'ganzoo bench (in memory)':34s} {t_ours:8.2f}  {ganzoo_metrics['fid']:8.2f}  {ganzoo_metrics['isc']:6.3f}")
-        print(f"{'ganzoo sample -> N PNG files':34s} {t_write:8.2f}")
+        print(f"{'sample -> N PNG files (PIL)':34s} {t_write:8.2f}")
         print(f"{'fidelity on the PNG folder':34s} {t_fid:8.2f}  {out_theirs['frechet_inception_distance']:8.2f}  "
               f"{out_theirs['inception_score_mean']:6.3f}")
         print(f"{'PNG files + fidelity, total':34s} {t_write + t_fid:8.2f}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
 import json
@@ -22,7 +23,7 @@ PNG = bytes.fromhex(  # a valid 1x1 PNG
 
 def fake_result(model: str = "dcgan", checkpoint: str = "c0", protocol_hash: str = "p" * 16, fid: float = 10.0,
                 metric_set=("fid", "kid"), protocol_name: str = "digits", dataset: str = "digits") -> dict:
-    """A result as ganzoo.metrics.bench.BenchResult.model_dump() produces it (no torch needed)."""
+    """A result as ganzoo.metrics.result.BenchResult.model_dump() produces it (no torch needed)."""
     return {
         "model": model, "task": "unconditional", "plugin": f"ganzoo-plugin-{model}", "plugin_version": "0.1.0",
         "ganzoo_version": "0.1.0", "dataset": dataset, "protocol_name": protocol_name,
@@ -34,7 +35,7 @@ def fake_result(model: str = "dcgan", checkpoint: str = "c0", protocol_hash: str
         "num_samples": 1000, "reference_size": 360, "config": {"model": {"ngf": 8}}, "config_hash": "f" * 16,
         "checkpoint_hash": checkpoint, "checkpoint_path": None, "run_dir": f"runs/{model}", "train_steps": 100,
         "train_seconds": 61.0, "hardware": {"device": "cpu"}, "eval_seconds": 2.0,
-        "recorded_at": "2026-01-01T00:00:00+00:00", "sample_png": PNG,
+        "recorded_at": "2026-01-01T00:00:00+00:00", "sample_png_base64": base64.b64encode(PNG).decode(),
     }
 
 
@@ -48,7 +49,7 @@ def test_records_read_back_with_provenance(board):
     [entry] = board.entries()
     assert entry.id == entry_id and entry.model == "dcgan" and entry.metrics == {"fid": 10.0, "kid": 0.01}
     assert entry.protocol["feature_extractor"] == "ganzoo-digits-cnn" and entry.config == {"model": {"ngf": 8}}
-    assert entry.sample_png == PNG and entry.train_steps == 100 and entry.hardware == {"device": "cpu"}
+    assert entry.sample_png() == PNG and entry.train_steps == 100 and entry.hardware == {"device": "cpu"}
     assert board.integrity_ok()
     with sqlite3.connect(board.path) as connection:
         assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"

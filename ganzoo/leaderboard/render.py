@@ -6,7 +6,6 @@ else Inception Score (higher is better).
 
 from __future__ import annotations
 
-import base64
 import csv
 import html
 import io
@@ -158,9 +157,9 @@ def _html_table(group: list[Entry]) -> str:
         provenance = _provenance(entry)
         summary = "; ".join(f"{k}: {v}" for k, v in provenance.items() if k not in ("config", "hardware"))
         thumb = ""
-        if entry.sample_png:
-            data = base64.b64encode(entry.sample_png).decode("ascii")
-            thumb = f'<img class="thumb" alt="samples of {esc(entry.model)}" src="data:image/png;base64,{data}">'
+        if entry.sample_png_base64:
+            thumb = (f'<img class="thumb" alt="samples of {esc(entry.model)}" '
+                     f'src="data:image/png;base64,{entry.sample_png_base64}">')
         cells = [f'<td data-value="{rank}">{rank}</td>',
                  f'<td data-value="{esc(entry.model)}" title="{esc(summary)}"><b>{esc(entry.model)}</b></td>',
                  f"<td>{thumb}</td>"]

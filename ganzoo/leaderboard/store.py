@@ -9,13 +9,15 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import sqlite3
 from contextlib import closing
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, Iterator, Mapping, Sequence
+
+from ganzoo.metrics.result import BenchResult
 
 DB_ENV = "GANZOO_LEADERBOARD_DB"
 BUSY_TIMEOUT_MS = 60_000
@@ -37,6 +39,7 @@ CREATE TABLE IF NOT EXISTS results (
     metric_set TEXT NOT NULL,
     metrics_json TEXT NOT NULL,
     num_samples INTEGER NOT NULL,
+    reference_size INTEGER,
     config_json TEXT NOT NULL,
     config_hash TEXT NOT NULL,
     checkpoint_hash TEXT NOT NULL,
@@ -58,6 +61,9 @@ BEGIN SELECT RAISE(ABORT, 'the leaderboard is append-only: results cannot be del
 
 _JSON_COLUMNS = {"protocol_json": "protocol", "metrics_json": "metrics", "config_json": "config",
                  "hardware_json": "hardware"}
+_PLAIN_COLUMNS = ("recorded_at", "model", "task", "plugin", "plugin_version", "ganzoo_version", "dataset",
+                  "protocol_name", "protocol_hash", "num_samples", "reference_size", "config_hash",
+                  "checkpoint_hash", "checkpoint_path", "run_dir", "train_steps", "train_seconds", "eval_seconds")
 
 
 class DuplicateResultError(ValueError):
@@ -72,44 +78,14 @@ def default_db_path() -> Path:
     return Path(data_home) / "ganzoo" / "leaderboard.sqlite"
 
 
-@dataclass
-class Entry:
-    """One recorded result, as read back (JSON columns decoded)."""
+class Entry(BenchResult):
+    """One recorded result as read back: a :class:`~ganzoo.metrics.result.BenchResult` with its row id."""
 
     id: int
-    recorded_at: str
-    model: str
-    task: str
-    plugin: str
-    plugin_version: str
-    ganzoo_version: str
-    dataset: str
-    protocol_name: str
-    protocol_hash: str
-    protocol: dict[str, Any]
-    metric_set: str
-    metrics: dict[str, float]
-    num_samples: int
-    config: dict[str, Any]
-    config_hash: str
-    checkpoint_hash: str
-    checkpoint_path: str | None
-    run_dir: str | None
-    train_steps: int | None
-    train_seconds: float | None
-    eval_seconds: float | None
-    hardware: dict[str, Any]
-    sample_png: bytes | None
 
     def as_dict(self, with_sample: bool = False) -> dict[str, Any]:
-        """JSON-ready dict (the sample PNG only when asked, base64-encoded)."""
-        import base64
-
-        data = dict(self.__dict__)
-        png = data.pop("sample_png")
-        if with_sample and png:
-            data["sample_png_base64"] = base64.b64encode(png).decode("ascii")
-        return data
+        """JSON-ready dict (the base64 sample grid only when asked)."""
+        return self.model_dump(mode="json", exclude=None if with_sample else {"sample_png_base64"})
 
 
 class Leaderboard:
@@ -130,23 +106,13 @@ class Leaderboard:
             connection.executescript(f"BEGIN IMMEDIATE;{_SCHEMA}PRAGMA user_version = {SCHEMA_VERSION};COMMIT;")
         return connection
 
-    def record(self, result: Any) -> int:
-        """Append one result (a :class:`ganzoo.metrics.bench.BenchResult` or its dict); returns its id."""
-        data = result.model_dump() if hasattr(result, "model_dump") else dict(result)
-        png = result.sample_png() if hasattr(result, "sample_png") else data.get("sample_png")
-        row = {
-            "recorded_at": data["recorded_at"], "model": data["model"], "task": data["task"],
-            "plugin": data["plugin"], "plugin_version": data["plugin_version"],
-            "ganzoo_version": data["ganzoo_version"], "dataset": data["dataset"],
-            "protocol_name": data["protocol_name"], "protocol_hash": data["protocol_hash"],
-            "protocol_json": _dumps(data["protocol"]), "metric_set": ",".join(sorted(data["metric_set"])),
-            "metrics_json": _dumps(data["metrics"]), "num_samples": data["num_samples"],
-            "config_json": _dumps(data["config"]), "config_hash": data["config_hash"],
-            "checkpoint_hash": data["checkpoint_hash"], "checkpoint_path": data.get("checkpoint_path"),
-            "run_dir": data.get("run_dir"), "train_steps": data.get("train_steps"),
-            "train_seconds": data.get("train_seconds"), "eval_seconds": data.get("eval_seconds"),
-            "hardware_json": _dumps(data.get("hardware", {})), "sample_png": png,
-        }
+    def record(self, result: BenchResult | Mapping[str, Any]) -> int:
+        """Append one result (a :class:`~ganzoo.metrics.result.BenchResult` or its dict); returns its id."""
+        result = result if isinstance(result, BenchResult) else BenchResult(**result)
+        data = result.model_dump()
+        row = {key: data[key] for key in _PLAIN_COLUMNS}
+        row.update({column: _dumps(data[field]) for column, field in _JSON_COLUMNS.items()})
+        row.update(metric_set=result.metric_key, sample_png=result.sample_png())
         columns = ", ".join(row)
         placeholders = ", ".join(f":{key}" for key in row)
         with closing(self._connect()) as connection:
@@ -158,7 +124,7 @@ class Leaderboard:
                 connection.execute("ROLLBACK")
                 if "UNIQUE" not in str(exc):
                     raise
-                existing = self.find(row["checkpoint_hash"], row["protocol_hash"], data["metric_set"])
+                existing = self.find(result.checkpoint_hash, result.protocol_hash, result.metric_set)
                 if existing is None:
                     raise
                 raise self.duplicate_error(existing) from None
@@ -173,7 +139,7 @@ class Leaderboard:
         return DuplicateResultError(
             f"already on the leaderboard {self.path} as entry #{existing.id} (recorded {existing.recorded_at}): "
             f"checkpoint {existing.checkpoint_hash[:16]} of {existing.model} under protocol {existing.protocol_name} "
-            f"({existing.protocol_hash}) with metrics {existing.metric_set}; results are append-only and recorded once"
+            f"({existing.protocol_hash}) with metrics {existing.metric_key}; results are append-only and recorded once"
         )
 
     def find(self, checkpoint_hash: str, protocol_hash: str, metric_set: Sequence[str]) -> Entry | None:
@@ -215,13 +181,11 @@ def _dumps(value: Any) -> str:
 
 
 def _entry(row: sqlite3.Row) -> Entry:
-    data: dict[str, Any] = {}
-    for key in row.keys():
-        value = row[key]
-        if key in _JSON_COLUMNS:
-            data[_JSON_COLUMNS[key]] = json.loads(value) if value else {}
-        else:
-            data[key] = value
+    data: dict[str, Any] = {key: row[key] for key in ("id", *_PLAIN_COLUMNS)}
+    data.update({field: json.loads(row[column]) for column, field in _JSON_COLUMNS.items()})
+    data["metric_set"] = row["metric_set"].split(",")
+    png = row["sample_png"]
+    data["sample_png_base64"] = base64.b64encode(png).decode("ascii") if png else None
     return Entry(**data)
 
 

@@ -21,13 +21,12 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
 import torch
-from pydantic import BaseModel
-
 from ganzoo._version import __version__
 from ganzoo.config import RunConfig, resolve_config
 from ganzoo.data.images import to_uint8
 from ganzoo.metrics.extractors import ResolvedExtractor, resolve_extractor
 from ganzoo.metrics.protocol import METRIC_NAMES, Protocol, ProtocolError, default_preset, get_preset, protocol_task
+from ganzoo.metrics.result import BenchResult
 from ganzoo.metrics.reference import (
     ReferenceImages,
     default_cache_root,
@@ -72,39 +71,6 @@ class BenchTarget:
     train_seconds: float | None = None
     run_dir: str | None = None
     checkpoint_path: str | None = None
-
-
-class BenchResult(BaseModel):
-    """One evaluation: metric values, the protocol they were measured under, and provenance."""
-
-    model: str
-    task: str
-    plugin: str
-    plugin_version: str
-    ganzoo_version: str
-    dataset: str
-    protocol_name: str
-    protocol_hash: str
-    protocol: dict[str, Any]
-    metric_set: list[str]
-    metrics: dict[str, float]
-    num_samples: int
-    reference_size: int
-    config: dict[str, Any]
-    config_hash: str
-    checkpoint_hash: str
-    checkpoint_path: str | None = None
-    run_dir: str | None = None
-    train_steps: int | None = None
-    train_seconds: float | None = None
-    hardware: dict[str, Any]
-    eval_seconds: float
-    recorded_at: str
-    sample_png_base64: str | None = None
-
-    def sample_png(self) -> bytes | None:
-        """The sample grid as PNG bytes (``None`` when none was made)."""
-        return base64.b64decode(self.sample_png_base64) if self.sample_png_base64 else None
 
 
 def digest_json(data: Any) -> str:

@@ -71,15 +71,8 @@ def adapt_images(images: torch.Tensor, channels: int, size: tuple[int, int] | No
     return x
 
 
-class ShippedClassifierExtractor(FeatureExtractorBase):
-    """torch-fidelity wrapper around one of ganzoo's shipped classifiers (subclassed per weights name)."""
-
-    weights_name: ClassVar[str] = ""
-
-    def __init__(self, name: str, features_list: list[str], feature_extractor_weights_path: str | None = None,
-                 **kwargs: Any) -> None:
-        super().__init__(name, features_list)
-        self.net, _ = load_classifier(self.weights_name, feature_extractor_weights_path)
+class _FeaturesAndLogits(FeatureExtractorBase):
+    """Extractors with two outputs: ``features`` (FID / KID / PRC) and ``logits`` (IS)."""
 
     @staticmethod
     def get_provided_features_list() -> tuple[str, ...]:
@@ -97,6 +90,17 @@ class ShippedClassifierExtractor(FeatureExtractorBase):
     def get_dummy_input_for_compile() -> torch.Tensor:
         return torch.zeros(1, 3, 32, 32, dtype=torch.uint8)
 
+
+class ShippedClassifierExtractor(_FeaturesAndLogits):
+    """torch-fidelity wrapper around one of ganzoo's shipped classifiers (subclassed per weights name)."""
+
+    weights_name: ClassVar[str] = ""
+
+    def __init__(self, name: str, features_list: list[str], feature_extractor_weights_path: str | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(name, features_list)
+        self.net, _ = load_classifier(self.weights_name, feature_extractor_weights_path)
+
     def forward(self, images: torch.Tensor) -> tuple[torch.Tensor, ...]:
         x = adapt_images(images, self.net.channels, (self.net.image_size, self.net.image_size)) * 2 - 1
         features, logits = self.net(x)
@@ -113,7 +117,7 @@ class InceptionExtractor(FeatureExtractorInceptionV3):
         return super().forward(images)
 
 
-class TimmExtractor(FeatureExtractorBase):
+class TimmExtractor(_FeaturesAndLogits):
     """A timm backbone: pooled pre-logits features (FID/KID/PRC) and classifier logits (IS)."""
 
     model_name: ClassVar[str] = ""
@@ -132,22 +136,6 @@ class TimmExtractor(FeatureExtractorBase):
         self.input_size = tuple(config["input_size"][1:])
         self.register_buffer("mean", torch.tensor(config["mean"]).view(1, 3, 1, 1))
         self.register_buffer("std", torch.tensor(config["std"]).view(1, 3, 1, 1))
-
-    @staticmethod
-    def get_provided_features_list() -> tuple[str, ...]:
-        return ("features", "logits")
-
-    @staticmethod
-    def get_default_feature_layer_for_metric(metric: str) -> str:
-        return "logits" if metric == "isc" else "features"
-
-    @staticmethod
-    def can_be_compiled() -> bool:
-        return False
-
-    @staticmethod
-    def get_dummy_input_for_compile() -> torch.Tensor:
-        return torch.zeros(1, 3, 32, 32, dtype=torch.uint8)
 
     def forward(self, images: torch.Tensor) -> tuple[torch.Tensor, ...]:
         x = (adapt_images(images, 3, self.input_size) - self.mean) / self.std
