@@ -83,3 +83,17 @@ def test_unpaired_model_translates_in_the_protocol_direction(host, tmp_path):
     result = run_benchmark(target, protocol, extractor, ("fid",), cache_root=tmp_path, sample_grid=False)
     assert result.metric_set == ["fid"] and set(result.metrics) == {"fid"}
     assert {direction for _, _, direction in host.CALLS} == {"AtoB"}
+
+
+@pytest.mark.parametrize(("model", "task"), [("pix2pix", "paired-image-to-image"), ("cyclegan", "unpaired-image-to-image")])
+def test_official_translation_plugins_bench_untrained(model, task, tmp_path):
+    from ganzoo.plugins import get_host
+
+    if model not in get_host().list_models():
+        pytest.skip(f"the {model} plugin is not installed")
+    tiny = {key: value for key, value in get_host().get_model(model).tiny_config.items() if key != "image_size"}
+    protocol, extractor = resolve_protocol(task, "shapes", **SMALL)
+    target = load_target(model, protocol, overrides=[f"model.{key}={value}" for key, value in tiny.items()])
+    result = run_benchmark(target, protocol, extractor, ("fid",), cache_root=tmp_path, sample_grid=False)
+    assert result.metrics["fid"] > 0 and result.num_samples == 60
+    assert ("l1" in result.metrics) == (task == "paired-image-to-image")
