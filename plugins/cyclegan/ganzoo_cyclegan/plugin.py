@@ -146,9 +146,13 @@ def ganzoo_train_step(state: Any, batches: Any) -> Mapping[str, float]:
 def _generator_step(state: Any, real_a: Any, real_b: Any) -> tuple[dict[str, float], Any, Any]:
     import torch.nn.functional as F
 
+    from torch.nn.parallel import DistributedDataParallel
+
     config, nets, loss = state.model_config, state.networks, state.loss
-    discriminators = (nets["d_a"], nets["d_b"])
-    for net in discriminators:  # no gradients into D during the generator update
+    # no weight gradients into D during the generator update (they would be zeroed anyway); DDP-wrapped
+    # discriminators keep theirs, since DDP expects a gradient for every parameter it was built with
+    discriminators = [nets[name] for name in ("d_a", "d_b") if not isinstance(nets[name], DistributedDataParallel)]
+    for net in discriminators:
         net.requires_grad_(False)
     try:
         with state.autocast():
