@@ -181,7 +181,8 @@ def _dumps(value: Any) -> str:
 
 
 def _entry(row: sqlite3.Row) -> Entry:
-    data: dict[str, Any] = {key: row[key] for key in ("id", *_PLAIN_COLUMNS)}
+    present = set(row.keys())  # columns added in later schema versions may be missing from old files
+    data: dict[str, Any] = {key: row[key] for key in ("id", *_PLAIN_COLUMNS) if key in present}
     data.update({field: json.loads(row[column]) for column, field in _JSON_COLUMNS.items()})
     data["metric_set"] = row["metric_set"].split(",")
     png = row["sample_png"]

@@ -112,7 +112,7 @@ def resolve_protocol(
     elif protocol:
         base = get_preset(protocol)
     else:
-        base = default_preset(dataset or "digits", model_task)
+        base = default_preset(dataset or ("shapes" if model_task.endswith("image-to-image") else "digits"), model_task)
     if dataset and dataset != base.dataset and protocol:
         changes.setdefault("dataset", dataset)
     resolved = base.with_changes(**changes)
