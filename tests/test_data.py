@@ -213,3 +213,16 @@ def test_batch_source_rolls_over_epochs_and_reports_its_position() -> None:
 def test_a_dataset_smaller_than_a_batch_is_refused() -> None:
     with pytest.raises(DataError, match="fewer than one batch of 64"):
         EpochLoader(_numbered(10), batch_size=64)
+
+
+@pytest.mark.parametrize("direction", ["AtoB", "BtoA"])
+def test_aligned_pairs_are_chosen_by_data_format(tmp_path: Path, direction: str) -> None:
+    pytest.importorskip("ganzoo.data.pairs")
+    side_by_side = np.concatenate([np.zeros((8, 8, 3), np.uint8), np.full((8, 8, 3), 255, np.uint8)], axis=1)
+    (tmp_path / "train").mkdir()
+    for i in range(2):
+        Image.fromarray(side_by_side).save(tmp_path / "train" / f"{i}.png")
+    data = DataConfig(dataset=str(tmp_path), format="aligned", direction=direction)
+    item = build_dataset(data, _model(8, 3), "paired-image-to-image")[0]
+    dark, light = (item["input"], item["image"]) if direction == "AtoB" else (item["image"], item["input"])
+    assert item["input"].shape == (3, 8, 8) and float(dark.mean()) < 0 < float(light.mean())

@@ -105,13 +105,14 @@ def _build_folder(path: Path, data: DataConfig, size: int, channels: int, task: 
     if layout == "unpaired":
         from ganzoo.data.pairs import UnpairedFolder
 
-        return UnpairedFolder(path, split=split, image_size=size, channels=channels, skip_bad_files=data.skip_bad_files)
+        return UnpairedFolder(path, split=split, image_size=size, channels=channels, skip_bad_files=data.skip_bad_files,
+                              preload_max_images=data.preload_max_images)
     if layout == "aligned":
         from ganzoo.data.pairs import AlignedPairFolder
 
         root = path / split if (path / split).is_dir() else path
         return AlignedPairFolder(root, image_size=size, channels=channels, direction=data.direction,
-                                 skip_bad_files=data.skip_bad_files)
+                                 skip_bad_files=data.skip_bad_files, preload_max_images=data.preload_max_images)
     from ganzoo.data.folders import ImageFolderDataset
 
     root = path / split if (path / split).is_dir() else path
