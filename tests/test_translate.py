@@ -1,4 +1,4 @@
-"""``ganzoo train`` on the shapes image-to-image data and ``ganzoo translate`` on image files."""
+"""``ganzoo train`` on the shapes image-to-image data and on users' folders, and ``ganzoo translate`` on image files."""
 
 from __future__ import annotations
 
@@ -16,12 +16,8 @@ from ganzoo.data.shapes import ShapesDataset
 from ganzoo.images import save_grid
 from ganzoo.plugins import get_host
 
-TINY = {
-    "pix2pix": ["--set", "model.image_size=16", "--set", "model.ngf=4", "--set", "model.ndf=4",
-                "--set", "model.d_layers=2", "--set", "model.dropout_blocks=1"],
-    "cyclegan": ["--set", "model.image_size=16", "--set", "model.ngf=4", "--set", "model.ndf=4",
-                 "--set", "model.d_layers=2", "--set", "model.n_blocks=1"],
-}
+SMALL = ["--set", "model.image_size=16", "--set", "model.ngf=4", "--set", "model.ndf=4", "--set", "model.d_layers=2"]
+TINY = {"pix2pix": [*SMALL, "--set", "model.dropout_blocks=1"], "cyclegan": [*SMALL, "--set", "model.n_blocks=1"]}
 DATASETS = {"pix2pix": "shapes-paired", "cyclegan": "shapes-unpaired"}
 
 
@@ -123,3 +119,26 @@ def test_refusals_name_the_problem(runs: dict[str, Path], sources: Path, tmp_pat
     (sources / "shape0.jpg").write_bytes((sources / "wide.jpg").read_bytes())
     assert main(["translate", str(runs["pix2pix"]), "--input", str(sources), "--out", str(tmp_path)]) == 2
     assert "shape0.jpg" in capsys.readouterr().err
+
+
+def _train(model: str, dataset: Path, out: Path) -> None:
+    status = main(["train", model, "--dataset", str(dataset), "--steps", "2", "--batch-size", "2", "--device", "cpu",
+                   "--no-progress", "--out", str(out), *TINY[model]])
+    assert status == 0
+    assert load_run(out).step == 2 and (out / "samples" / "latest.png").is_file()
+
+
+def test_pix2pix_trains_on_an_aligned_folder(tmp_path: Path) -> None:
+    pairs = ShapesDataset("paired", image_size=16, size=4).tensors
+    for index in range(4):
+        side_by_side = torch.cat([pairs["input"][index], pairs["image"][index]], dim=2)  # A | B along the width
+        save_grid(side_by_side[None], tmp_path / "facades" / f"{index}.png", nrow=1)
+    _train("pix2pix", tmp_path / "facades", tmp_path / "run")
+
+
+def test_cyclegan_trains_on_train_a_and_train_b_folders(tmp_path: Path) -> None:
+    domains = ShapesDataset("unpaired", image_size=16, size=5).tensors
+    for domain, count in (("a", 5), ("b", 3)):
+        for index in range(count):
+            save_grid(domains[domain][index][None], tmp_path / "h2z" / f"train{domain.upper()}" / f"{index}.png", nrow=1)
+    _train("cyclegan", tmp_path / "h2z", tmp_path / "run")
