@@ -123,3 +123,14 @@ def test_resume_drops_metric_rows_written_after_the_last_checkpoint(tmp_path: Pa
     trainer.dataset = few_digits()
     trainer.train()
     assert [row["step"] for row in metric_rows(tmp_path)] == [1, 2, 3, 4, 5, 6]
+
+
+def test_image_to_image_progress_grids_show_preview_columns_side_by_side(tmp_path: Path) -> None:
+    if "pix2pix" not in ganzoo.list_models():
+        pytest.skip("no paired image-to-image plugin installed")
+    spec = ganzoo.get_model("pix2pix")
+    ganzoo.train("pix2pix", tmp_path, dataset="shapes-paired", steps=1, batch_size=2, device="cpu", progress=False,
+                 model_config=dict(spec.tiny_config), sample_count=4)
+    size = int(spec.tiny_config.get("image_size", 16))
+    with Image.open(tmp_path / "samples" / "latest.png") as grid:  # 4 held-out rows of input | output | target
+        assert grid.size == (3 * (size + 2) + 2, 4 * (size + 2) + 2)
