@@ -9,6 +9,7 @@ from torch import nn
 from ganzoo.nn.image_pool import ImagePool
 from ganzoo.nn.patchgan import PatchDiscriminator, max_patch_layers, patch_output_size, receptive_field
 from ganzoo.nn.resnet_generator import ResidualBlock, ResnetGenerator, resnet_blocks_for
+from ganzoo.nn.translation import linear_decay_factor, translate_images
 from ganzoo.nn.unet import UNetGenerator, unet_downsamplings
 
 
@@ -119,3 +120,21 @@ def test_image_pool_state_round_trips_as_a_tensor() -> None:
     assert torch.equal(ImagePool(0).query(images), images)
     with pytest.raises(ValueError, match="shape"):
         a.query(torch.randn(1, 3, 4, 4))
+
+
+def test_translate_images_restores_modes_and_keeps_the_training_rng() -> None:
+    net = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4), nn.Dropout(0.5), nn.Tanh()).train()
+    images = torch.randn(2, 1, 8, 8)
+    rng = torch.get_rng_state()
+    first = translate_images(net, images, torch.Generator().manual_seed(3), keep_dropout=True)
+    again = translate_images(net, images, torch.Generator().manual_seed(3), keep_dropout=True)
+    assert torch.equal(first, again) and torch.equal(torch.get_rng_state(), rng)
+    assert all(module.training for module in net.modules())
+    plain = translate_images(net, images)
+    assert torch.equal(plain, translate_images(net, images, torch.Generator().manual_seed(9)))  # no dropout: no noise
+
+
+@pytest.mark.parametrize(("step", "factor"), [(0, 1.0), (49, 1.0), (50, 1.0), (75, 0.5), (99, 0.02)])
+def test_linear_decay_factor(step: int, factor: float) -> None:
+    assert linear_decay_factor(step, total_steps=100, decay_start=50) == pytest.approx(factor)
+    assert linear_decay_factor(step, total_steps=100, decay_start=100) == 1.0  # decay starting at the end: constant

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Any, Iterable, Mapping
 
 import torch
 from torch import nn
@@ -56,3 +56,16 @@ def set_learning_rate(optimizers: Iterable[torch.optim.Optimizer], base_lr: floa
     for optimizer in optimizers:
         for group in optimizer.param_groups:
             group["lr"] = base_lr * factor
+
+
+def decay_learning_rates(state: Any, base_lrs: Mapping[str, float], decay_start: int | None) -> float:
+    """Set the lr of each optimizer named in ``base_lrs`` for ``state.step`` under the linear policy.
+
+    ``decay_start`` ``None`` starts the decay half-way through ``train.steps`` (the references' 100 constant +
+    100 decaying epochs).  Returns the factor applied.
+    """
+    total = state.config.train.steps
+    factor = linear_decay_factor(state.step, total, total // 2 if decay_start is None else decay_start)
+    for name, base_lr in base_lrs.items():
+        set_learning_rate([state.optimizers[name]], base_lr, factor)
+    return factor

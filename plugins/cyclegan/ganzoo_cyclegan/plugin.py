@@ -128,14 +128,11 @@ def ganzoo_extra_state(state: Any) -> Mapping[str, Any]:
 def ganzoo_train_step(state: Any, batches: Any) -> Mapping[str, float]:
     """The reference update: generators on adversarial + cycle + identity losses, then both
     discriminators on real images against pooled fakes (each D loss halved)."""
-    from ganzoo.nn.translation import linear_decay_factor, set_learning_rate
+    from ganzoo.nn.translation import decay_learning_rates
 
-    config, train = state.model_config, state.config.train
-    start = train.steps // 2 if config.lr_decay_start is None else config.lr_decay_start
-    factor = linear_decay_factor(state.step, train.steps, start)
-    set_learning_rate([state.optimizers["generators"]], train.lr_g, factor)
-    set_learning_rate([state.optimizers["discriminators"]], train.lr_d, factor)
-
+    train = state.config.train
+    factor = decay_learning_rates(state, {"generators": train.lr_g, "discriminators": train.lr_d},
+                                  state.model_config.lr_decay_start)
     batch = batches.next()
     metrics, fake_a, fake_b = _generator_step(state, batch["a"], batch["b"])
     metrics.update(_discriminator_step(state, batch["a"], batch["b"], fake_a, fake_b))
@@ -145,7 +142,6 @@ def ganzoo_train_step(state: Any, batches: Any) -> Mapping[str, float]:
 
 def _generator_step(state: Any, real_a: Any, real_b: Any) -> tuple[dict[str, float], Any, Any]:
     import torch.nn.functional as F
-
     from torch.nn.parallel import DistributedDataParallel
 
     config, nets, loss = state.model_config, state.networks, state.loss

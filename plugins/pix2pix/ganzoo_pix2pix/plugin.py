@@ -87,13 +87,10 @@ def ganzoo_train_step(state: Any, batches: Any) -> Mapping[str, float]:
     """One D step on (input, target) vs (input, G(input)), then one G step on adversarial + lambda * L1."""
     import torch.nn.functional as F
 
-    from ganzoo.nn.translation import linear_decay_factor, set_learning_rate
+    from ganzoo.nn.translation import decay_learning_rates
 
     config, train = state.model_config, state.config.train
-    start = train.steps // 2 if config.lr_decay_start is None else config.lr_decay_start
-    factor = linear_decay_factor(state.step, train.steps, start)
-    set_learning_rate([state.optimizers["generator"]], train.lr_g, factor)
-    set_learning_rate([state.optimizers["discriminator"]], train.lr_d, factor)
+    factor = decay_learning_rates(state, {"generator": train.lr_g, "discriminator": train.lr_d}, config.lr_decay_start)
 
     batch = batches.next()
     source, target = batch["input"], batch["image"]
