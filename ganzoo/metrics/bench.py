@@ -33,6 +33,7 @@ from ganzoo.metrics.reference import (
     fidelity_kwargs,
     load_split,
     reference_images,
+    reference_size,
     register_reference,
     target_key,
 )
@@ -258,10 +259,10 @@ def run_benchmark(
     started = time.perf_counter()
     cache = Path(cache_root) if cache_root else default_cache_root()
     reference = register_reference(protocol)
-    reference_size = len(reference_images(protocol))
+    references = reference_size(protocol, cache)
     source = model_input(target, protocol)
     generated = _num_generated(source, protocol)
-    _check_sizes(protocol, metrics, generated, reference_size)
+    _check_sizes(protocol, metrics, generated, references)
     binary = any(name in metrics for name in ("fid", "kid", "prc"))
     raw = torch_fidelity.calculate_metrics(
         input1=source,
@@ -294,7 +295,7 @@ def run_benchmark(
         metric_set=metric_set,
         metrics=values,
         num_samples=generated,
-        reference_size=reference_size,
+        reference_size=references,
         config=target.config.model_dump(mode="json"),
         config_hash=digest_json(target.config.model_dump(mode="json"))[:16],
         checkpoint_hash=target.checkpoint_hash,

@@ -8,6 +8,7 @@ never be confused with another protocol's.
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any, Mapping
@@ -18,6 +19,7 @@ from torch.utils.data import Dataset
 from torch_fidelity.registry import DATASETS_REGISTRY, register_dataset
 
 from ganzoo.data.images import to_uint8
+from ganzoo.fileio import atomic_write_text
 from ganzoo.metrics.protocol import Protocol
 
 CACHE_ENV = "GANZOO_CACHE_DIR"
@@ -94,6 +96,20 @@ def register_reference(protocol: Protocol) -> str:
     if name not in DATASETS_REGISTRY:
         register_dataset(name, lambda root, download, _p=protocol: reference_images(_p))
     return name
+
+
+def reference_size(protocol: Protocol, cache_root: Path) -> int:
+    """How many reference images the protocol has, remembered next to torch-fidelity's cache.
+
+    With warm caches a benchmark then never builds the reference dataset at all.
+    """
+    marker = cache_root / f"{reference_name(protocol)}.json"
+    try:
+        return int(json.loads(marker.read_text(encoding="utf-8"))["size"])
+    except (OSError, ValueError, KeyError, TypeError):
+        size = len(reference_images(protocol))
+        atomic_write_text(marker, json.dumps({"size": size, "protocol": protocol.hashed_fields()}))
+        return size
 
 
 def to_reference(images: torch.Tensor, protocol: Protocol) -> torch.Tensor:
