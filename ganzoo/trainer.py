@@ -194,7 +194,7 @@ class Trainer:
         """Train up to ``train.steps``; Ctrl-C stops after the current step with a checkpoint."""
         self._build()
         train = self.config.train
-        if self.main and not self.resume:
+        if self.main:  # on resume too: the step target may have changed
             self.config.save(self.run_dir / CONFIG_FILE)
         log = RunLog(self.run_dir, self.state.step, train.steps, train.progress, train.tensorboard) if self.main else None
         metrics: dict[str, float] = {}
@@ -205,7 +205,8 @@ class Trainer:
             if self.main:
                 if self.last_checkpoint is None or read_meta(self.last_checkpoint)["step"] != self.state.step:
                     self._checkpoint()
-                self._sample()
+                if interrupted or self.state.step % train.sample_every:  # else the loop just drew this grid
+                    self._sample()
             if log is not None and interrupted:
                 log.write(f"interrupted at step {self.state.step}; checkpoint {self.last_checkpoint}; continue with "
                           f"`ganzoo train --resume {self.run_dir}`")

@@ -26,6 +26,7 @@ def test_train_resume_and_sample(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert [row["step"] for row in metric_rows(run)][-1] == 3
     assert main(["train", "--resume", str(run), "--steps", "5", "--no-progress"]) == 0
     assert load_run(run).step == 5 and [row["step"] for row in metric_rows(run)] == [1, 2, 3, 4, 5]
+    assert "steps = 5" in (run / "config.toml").read_text(), "the run's config records the new target"
 
     assert main(["sample", str(run), "--num", "6", "--nrow", "3", "--out", str(tmp_path / "grid.png"), "--seed", "1"]) == 0
     with Image.open(tmp_path / "grid.png") as grid:
