@@ -18,6 +18,7 @@ with the requested steps is benchmarked without retraining.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -27,10 +28,10 @@ DOCS = ROOT / "docs"
 # model -> (dataset, steps, config overrides used when configs/<model>-<dataset>.toml does not exist)
 BUDGETS: dict[str, tuple[str, int, list[str]]] = {
     "dcgan": ("digits", 500, ["model.image_size=32", "model.channels=1", "model.ngf=32", "model.ndf=32"]),
-    "wgan-gp": ("digits", 120, ["model.image_size=32", "model.channels=1", "model.ngf=16", "model.ndf=16",
+    "wgan-gp": ("digits", 600, ["model.image_size=32", "model.channels=1", "model.ngf=16", "model.ndf=16",
                                 "model.latent_dim=64", "train.batch_size=32"]),
-    "pix2pix": ("shapes", 300, ["model.image_size=32", "model.ngf=32", "model.ndf=32", "train.batch_size=16"]),
-    "cyclegan": ("shapes", 200, ["model.image_size=32", "model.ngf=16", "model.ndf=16", "model.n_blocks=3",
+    "pix2pix": ("shapes", 1000, ["model.image_size=32", "model.ngf=32", "model.ndf=32", "train.batch_size=16"]),
+    "cyclegan": ("shapes", 600, ["model.image_size=32", "model.ngf=16", "model.ndf=16", "model.n_blocks=3",
                                  "train.batch_size=4"]),
 }
 DEFAULT_BUDGET = 300
@@ -141,12 +142,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", help="comma-separated models (default: every installed official model)")
     parser.add_argument("--steps", type=int, help="train every model for this many steps (default: its budget)")
-    parser.add_argument("--runs", type=Path, default=ROOT / "runs" / "official", help="where runs are trained")
+    parser.add_argument("--runs", type=Path, default=Path("runs/official"),
+                        help="where runs are trained (relative paths: to the repository root)")
     parser.add_argument("--db", type=Path, default=DOCS / "leaderboard.sqlite", help="the official leaderboard file")
     parser.add_argument("--metrics", default="isc,fid,kid,prc")
     parser.add_argument("--cache-dir", type=Path, help="reference-statistics cache")
     parser.add_argument("--docs", type=Path, default=DOCS, help="where leaderboard.md / .html are written")
     args = parser.parse_args()
+    args.db, args.docs = args.db.resolve(), args.docs.resolve()
+    args.cache_dir = args.cache_dir.resolve() if args.cache_dir else None
+    os.chdir(ROOT)  # recorded run paths stay relative to the repository
 
     from ganzoo.leaderboard import Leaderboard
     from ganzoo.metrics.bench import parse_metrics

@@ -1,0 +1,1 @@
+"""Weights of the feature extractors ganzoo ships (package data; see ganzoo.metrics.classifier)."""
