@@ -11,13 +11,15 @@ leaderboard (``docs/leaderboard.sqlite``, append-only; a result already recorded
 ``docs/leaderboard.md`` and ``docs/leaderboard.html`` are regenerated from the whole database.
 
 Budgets are CPU-sized (minutes on 2 cores), so these are short-training numbers, comparable with each other
-under the same protocol hash, not the papers' numbers.  A run whose directory already holds a checkpoint
-with the requested steps is benchmarked without retraining.
+under the same protocol hash, not the papers' numbers.  A run whose directory (named after the model, the
+steps and a hash of the config file and overrides) already holds its final checkpoint is benchmarked
+without retraining.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import sys
 import time
@@ -62,12 +64,13 @@ def plan(model: str, steps: int | None) -> tuple[str, int, Path | None, list[str
 
 
 def train_run(model: str, runs: Path, steps: int | None) -> Path:
-    """Train ``model`` (or reuse a finished run of the same budget); returns the run directory."""
+    """Train ``model`` (or reuse a finished run of the same recipe and budget); returns the run directory."""
     from ganzoo.checkpoint import list_checkpoints
     from ganzoo.trainer import train
 
     dataset, steps, config, overrides = plan(model, steps)
-    out = runs / f"{model}-{dataset}-{steps}steps"
+    recipe = (config.read_text(encoding="utf-8") if config else "") + "\n".join(overrides)
+    out = runs / f"{model}-{dataset}-{steps}steps-{hashlib.sha256(recipe.encode()).hexdigest()[:8]}"
     if out.is_dir() and any(path.name == f"step-{steps:06d}" for path in list_checkpoints(out)):
         print(f"{model}: reusing {out}", file=sys.stderr)
         return out

@@ -248,7 +248,6 @@ def run_benchmark(
     extractor: ResolvedExtractor,
     metrics: Sequence[str] = METRIC_NAMES,
     cache_root: str | os.PathLike[str] | None = None,
-    batch_size: int = 100,
     verbose: bool = False,
     sample_grid: bool = True,
 ) -> BenchResult:
@@ -274,7 +273,7 @@ def run_benchmark(
         prc="prc" in metrics,
         feature_extractor=extractor.registry_name,
         feature_extractor_weights_path=extractor.weights_path,
-        **fidelity_kwargs(protocol, cache, target.state.device, batch_size, verbose),
+        **fidelity_kwargs(protocol, cache, target.state.device, verbose),
     )
     values = {FIDELITY_KEYS.get(key, key): float(value) for key, value in raw.items()}
     metric_set = list(metrics)
@@ -343,7 +342,6 @@ def split_metrics(
     split: str = "train",
     metrics: Sequence[str] = ("fid", "kid"),
     cache_root: str | os.PathLike[str] | None = None,
-    batch_size: int = 100,
 ) -> dict[str, float]:
     """Metrics of real images of ``split`` against the protocol's reference: the floor a perfect model reaches."""
     import torch_fidelity
@@ -356,13 +354,13 @@ def split_metrics(
         kid="kid" in metrics, prc="prc" in metrics, feature_extractor=extractor.registry_name,
         feature_extractor_weights_path=extractor.weights_path,
         **fidelity_kwargs(protocol, Path(cache_root) if cache_root else default_cache_root(), torch.device("cpu"),
-                          batch_size, False),
+                          False),
     )
     return {FIDELITY_KEYS.get(key, key): float(value) for key, value in raw.items()}
 
 
 def extract_features(
-    source: BenchTarget | str, protocol: Protocol, extractor: ResolvedExtractor, batch_size: int = 100
+    source: BenchTarget | str, protocol: Protocol, extractor: ResolvedExtractor
 ) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
     """Features of a target's samples (or of real images of split ``source``) and of the reference.
 
@@ -385,11 +383,12 @@ def extract_features(
     if isinstance(source, BenchTarget):
         model = model_input(source, protocol)
         generated = get_featuresdict_from_generative_model(
-            model, net, _num_generated(model, protocol), batch_size, cuda, protocol.seed, False
+            model, net, _num_generated(model, protocol), protocol.batch_size, cuda, protocol.seed, False
         )
     else:
-        generated = get_featuresdict_from_dataset(split_images(protocol, source), net, batch_size, cuda, True, False)
-    reference = get_featuresdict_from_dataset(reference_images(protocol), net, batch_size, cuda, True, False)
+        generated = get_featuresdict_from_dataset(split_images(protocol, source), net, protocol.batch_size, cuda, True,
+                                                  False)
+    reference = get_featuresdict_from_dataset(reference_images(protocol), net, protocol.batch_size, cuda, True, False)
     rename = lambda found: {key: found[layer] for key, layer in layers.items()}  # noqa: E731
     return rename(generated), rename(reference)
 

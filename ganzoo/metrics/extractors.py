@@ -100,10 +100,11 @@ class ShippedClassifierExtractor(_FeaturesAndLogits):
                  **kwargs: Any) -> None:
         super().__init__(name, features_list)
         self.net, _ = load_classifier(self.weights_name, feature_extractor_weights_path)
+        self.net.to(memory_format=torch.channels_last)  # markedly faster convolutions on CPUs
 
     def forward(self, images: torch.Tensor) -> tuple[torch.Tensor, ...]:
         x = adapt_images(images, self.net.channels, (self.net.image_size, self.net.image_size)) * 2 - 1
-        features, logits = self.net(x)
+        features, logits = self.net(x.contiguous(memory_format=torch.channels_last))
         out = {"features": features.float(), "logits": logits.float()}
         return tuple(out[name] for name in self.features_list)
 

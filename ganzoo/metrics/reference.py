@@ -128,12 +128,11 @@ def to_reference(images: torch.Tensor, protocol: Protocol) -> torch.Tensor:
     return to_uint8(x)
 
 
-def fidelity_kwargs(protocol: Protocol, cache_root: Path, device: torch.device, batch_size: int,
-                    verbose: bool) -> dict[str, Any]:
+def fidelity_kwargs(protocol: Protocol, cache_root: Path, device: torch.device, verbose: bool) -> dict[str, Any]:
     """The torch-fidelity keyword arguments every computation under ``protocol`` shares."""
     return {
         "cuda": device.type == "cuda",
-        "batch_size": batch_size,
+        "batch_size": protocol.batch_size,
         "isc_splits": protocol.isc_splits,
         "kid_subsets": protocol.kid_subsets,
         "kid_subset_size": protocol.kid_subset_size,
