@@ -30,7 +30,7 @@ DOCS = ROOT / "docs"
 # model -> (dataset, steps, config overrides used when configs/<model>-<dataset>.toml does not exist)
 BUDGETS: dict[str, tuple[str, int, list[str]]] = {
     "dcgan": ("digits", 500, ["model.image_size=32", "model.channels=1", "model.ngf=32", "model.ndf=32"]),
-    "wgan-gp": ("digits", 600, ["model.image_size=32", "model.channels=1", "model.ngf=16", "model.ndf=16",
+    "wgan-gp": ("digits", 1500, ["model.image_size=32", "model.channels=1", "model.ngf=16", "model.ndf=16",
                                 "model.latent_dim=64", "train.batch_size=32"]),
     "pix2pix": ("shapes", 1000, ["model.image_size=32", "model.ngf=32", "model.ndf=32", "train.batch_size=16"]),
     "cyclegan": ("shapes", 600, ["model.image_size=32", "model.ngf=16", "model.ndf=16", "model.n_blocks=3",
