@@ -46,6 +46,9 @@ def test_default_presets_follow_dataset_and_task():
     assert default_preset("digits", "class-conditional").name == "digits"  # one leaderboard for both
     assert default_preset("shapes", "paired-image-to-image").name == "shapes-paired"
     assert default_preset("shapes", "unpaired-image-to-image").name == "shapes-unpaired"
+    # runs trained with --dataset shapes-paired / shapes-unpaired name their preset directly
+    assert default_preset("shapes-paired", "paired-image-to-image").name == "shapes-paired"
+    assert default_preset("shapes-unpaired", "unpaired-image-to-image").name == "shapes-unpaired"
     assert default_preset("cifar10", "unconditional").name == "cifar10-train-50k"
     with pytest.raises(ProtocolError, match="no preset protocol"):
         default_preset("celeba", "unconditional")

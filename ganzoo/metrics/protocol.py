@@ -138,7 +138,8 @@ def default_preset(dataset: str, model_task: str) -> Protocol:
     """
     task = protocol_task(model_task)
     suffix = {"paired-image-to-image": "-paired", "unpaired-image-to-image": "-unpaired"}.get(task, "")
-    for name in (f"{dataset}{suffix}", f"{dataset}-train-50k"):
+    # a run trained on "shapes-paired" names its preset directly; one trained on "shapes" gets the task's suffix
+    for name in (dataset, f"{dataset}{suffix}", f"{dataset}-train-50k"):
         if name in PRESETS and PRESETS[name].task == task:
             return PRESETS[name]
     raise ProtocolError(
