@@ -142,3 +142,25 @@ def test_cyclegan_trains_on_train_a_and_train_b_folders(tmp_path: Path) -> None:
         for index in range(count):
             save_grid(domains[domain][index][None], tmp_path / "h2z" / f"train{domain.upper()}" / f"{index}.png", nrow=1)
     _train("cyclegan", tmp_path / "h2z", tmp_path / "run")
+
+
+def test_bench_records_translation_runs_under_their_dataset_preset(
+    runs: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    """Runs trained on shapes-paired / shapes-unpaired bench without --protocol and land on the leaderboard."""
+    import json
+
+    monkeypatch.setenv("GANZOO_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("GANZOO_LEADERBOARD_DB", str(tmp_path / "board.sqlite"))
+    small = ["--num-samples", "40", "--set-protocol", "reference_size=40", "--set-protocol", "kid_subset_size=20"]
+    for model, run in runs.items():
+        assert main(["bench", str(run), "--metrics", "fid", *small, "--record", "--json"]) == 0
+        result = json.loads(capsys.readouterr().out)
+        assert result["protocol_name"] == f"{DATASETS[model]}-custom" and result["train_steps"] == 5
+        assert ({"l1", "psnr", "ssim"} <= set(result["metrics"])) == (model == "pix2pix")
+    assert main(["leaderboard", "--format", "json"]) == 0
+    entries = {group["entries"][0]["model"]: group["entries"][0] for group in json.loads(capsys.readouterr().out)}
+    assert set(entries) == {"pix2pix", "cyclegan"}
+    assert {"fid", "l1", "psnr", "ssim"} <= set(entries["pix2pix"]["metrics"])
+    assert main(["leaderboard", "--format", "markdown"]) == 0
+    assert "SSIM" in capsys.readouterr().out
