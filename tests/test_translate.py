@@ -147,12 +147,16 @@ def test_cyclegan_trains_on_train_a_and_train_b_folders(tmp_path: Path) -> None:
 def test_bench_records_translation_runs_under_their_dataset_preset(
     runs: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
 ) -> None:
-    """Runs trained on shapes-paired / shapes-unpaired bench without --protocol and land on the leaderboard."""
+    """Runs trained on shapes-paired / shapes-unpaired bench without --protocol and land on the leaderboard.
+
+    The protocol's resolution (8 px) differs from the models' (16 px): inputs are resized to the model's.
+    """
     import json
 
     monkeypatch.setenv("GANZOO_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setenv("GANZOO_LEADERBOARD_DB", str(tmp_path / "board.sqlite"))
-    small = ["--num-samples", "40", "--set-protocol", "reference_size=40", "--set-protocol", "kid_subset_size=20"]
+    small = ["--num-samples", "40", "--set-protocol", "reference_size=40", "--set-protocol", "kid_subset_size=20",
+             "--set-protocol", "image_size=8"]
     for model, run in runs.items():
         assert main(["bench", str(run), "--metrics", "fid", *small, "--record", "--json"]) == 0
         result = json.loads(capsys.readouterr().out)

@@ -112,20 +112,25 @@ def reference_size(protocol: Protocol, cache_root: Path) -> int:
         return size
 
 
-def to_reference(images: torch.Tensor, protocol: Protocol) -> torch.Tensor:
-    """Generated [-1, 1] images -> uint8 at the reference resolution and channels (the resize policy)."""
+def resize_images(images: torch.Tensor, image_size: int, channels: int) -> torch.Tensor:
+    """[-1, 1] images -> float [-1, 1] images of ``channels`` channels at ``image_size`` (the resize policy)."""
     x = images.float()
-    if x.size(1) != protocol.channels:
+    if x.size(1) != channels:
         if x.size(1) == 1:
-            x = x.expand(-1, protocol.channels, -1, -1)
-        elif protocol.channels == 1:
+            x = x.expand(-1, channels, -1, -1)
+        elif channels == 1:
             weights = torch.tensor([0.299, 0.587, 0.114], device=x.device).view(1, 3, 1, 1)
             x = (x[:, :3] * weights).sum(dim=1, keepdim=True)
         else:
-            x = x[:, : protocol.channels]
-    if x.shape[-1] != protocol.image_size or x.shape[-2] != protocol.image_size:
-        x = F.interpolate(x, size=(protocol.image_size,) * 2, mode="bilinear", antialias=True, align_corners=False)
-    return to_uint8(x)
+            x = x[:, :channels]
+    if x.shape[-1] != image_size or x.shape[-2] != image_size:
+        x = F.interpolate(x, size=(image_size,) * 2, mode="bilinear", antialias=True, align_corners=False)
+    return x
+
+
+def to_reference(images: torch.Tensor, protocol: Protocol) -> torch.Tensor:
+    """Generated [-1, 1] images -> uint8 at the reference resolution and channels (the resize policy)."""
+    return to_uint8(resize_images(images, protocol.image_size, protocol.channels))
 
 
 def fidelity_kwargs(protocol: Protocol, cache_root: Path, device: torch.device, verbose: bool) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from torch.utils.data import Dataset
 from torch_fidelity.generative_model_base import GenerativeModelBase
 
 from ganzoo.metrics.protocol import Protocol
-from ganzoo.metrics.reference import source_key, target_key, to_reference
+from ganzoo.metrics.reference import resize_images, source_key, target_key, to_reference
 from ganzoo.plugins import PluginHost, get_host
 from ganzoo.state import GANState
 
@@ -79,13 +79,21 @@ class TranslatedInputs(_ModelInput):
         return min(self.protocol.num_samples, len(self.items))  # type: ignore[arg-type]
 
     def translate(self, num: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """Translate the next ``num`` held-out inputs; returns ``(inputs, outputs)`` in [-1, 1]."""
+        """Translate the next ``num`` held-out inputs; returns ``(inputs, outputs)`` in [-1, 1].
+
+        Inputs are resized to the model's own resolution and channels (a model trained at another size
+        than the protocol's must see inputs like those it was trained on); outputs come back at the
+        protocol's resolution and channels, where they are compared with the targets.
+        """
         rows = [self.items[i] for i in range(self.cursor, self.cursor + num)]
         self.cursor += num
         inputs = torch.stack([row[source_key(self.protocol)] for row in rows]).to(self.state.device)
+        model = self.state.model_config
         self.state.eval()
-        outputs = self.host.call("ganzoo_sample", self.state.spec, state=self.state, num=num, inputs=inputs,
+        outputs = self.host.call("ganzoo_sample", self.state.spec, state=self.state, num=num,
+                                 inputs=resize_images(inputs, model.image_size, model.channels),
                                  generator=self.generator, direction=self.protocol.direction)
+        outputs = resize_images(outputs, self.protocol.image_size, self.protocol.channels)
         if self.keep_pairs:
             self.outputs.append(outputs.detach().float().cpu())
             self.targets.append(torch.stack([row[target_key(self.protocol)] for row in rows]).float())
