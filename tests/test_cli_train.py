@@ -36,6 +36,13 @@ def test_train_resume_and_sample(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert len(files) == 3 and Image.open(files[0]).size == (16, 16)
     assert "wrote 3 samples of dcgan (step 5)" in capsys.readouterr().err
 
+    # options the model cannot honour are errors that say so, not silently ignored
+    assert main(["sample", str(run), "--class", "3", "--truncation", "0.5", "--out", str(tmp_path / "c.png")]) == 2
+    assert "--class 3: model 'dcgan' is unconditional" in capsys.readouterr().err
+    assert main(["sample", str(run), "--truncation", "0", "--out", str(tmp_path / "t.png")]) == 2
+    assert "must be positive" in capsys.readouterr().err
+    assert not (tmp_path / "c.png").exists() and not (tmp_path / "t.png").exists()
+
 
 def test_invalid_settings_fail_before_any_work(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     run = tmp_path / "run"

@@ -124,8 +124,11 @@ def run_sample(args: argparse.Namespace) -> int:
 
     if args.num < 1:
         raise CommandError("--num must be at least 1")
+    if args.truncation is not None and args.truncation <= 0:
+        raise CommandError(f"--truncation {args.truncation}: the threshold must be positive (e.g. 0.5)")
     loaded = load_run(args.run_dir, checkpoint=args.checkpoint, device=args.device)
     spec, state = loaded.spec, loaded.state
+    _check_sampling_options(args, spec)
     host = get_host()
     torch.manual_seed(args.seed)
     generator = torch.Generator(device=state.device).manual_seed(args.seed)
@@ -143,6 +146,16 @@ def run_sample(args: argparse.Namespace) -> int:
         save_images(images, out)
     print(f"wrote {args.num} samples of {spec.name} (step {loaded.step}) to {out}", file=sys.stderr)
     return 0
+
+
+def _check_sampling_options(args: argparse.Namespace, spec: Any) -> None:
+    """Options the run's model cannot honour are errors, not silently ignored."""
+    if args.label is not None and not spec.conditional:
+        raise CommandError(f"--class {args.label}: model {spec.name!r} is unconditional (it has no classes); "
+                           "leave out --class")
+    if args.truncation is not None and spec.image_to_image:
+        raise CommandError(f"--truncation: model {spec.name!r} translates images (it draws no noise); "
+                           "leave out --truncation")
 
 
 def _labels(args: argparse.Namespace, state: Any) -> Any:
