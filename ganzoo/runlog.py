@@ -17,9 +17,16 @@ def truncate_metrics(path: Path, last_step: int) -> None:
     """Drop rows after ``last_step`` (written by a run that died after its last checkpoint)."""
     if not path.is_file():
         return
-    kept = [line for line in path.read_text(encoding="utf-8").splitlines()
-            if line.strip() and json.loads(line).get("step", 0) <= last_step]
+    kept = [line for line in path.read_text(encoding="utf-8").splitlines() if _step_of(line) <= last_step]
     atomic_write_text(path, "".join(line + "\n" for line in kept))
+
+
+def _step_of(line: str) -> float:
+    """The step of one ``metrics.jsonl`` row; a torn row (a process killed mid-write) counts as after every step."""
+    try:
+        return float(json.loads(line).get("step", 0))
+    except (ValueError, AttributeError):
+        return math.inf
 
 
 def _json_value(value: Any) -> Any:

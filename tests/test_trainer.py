@@ -119,6 +119,8 @@ def test_resume_drops_metric_rows_written_after_the_last_checkpoint(tmp_path: Pa
 
     shutil.rmtree(tmp_path / "checkpoints" / "step-000005")
     (tmp_path / "checkpoints" / "latest").write_text("step-000005\n")  # a stale pointer is tolerated too
+    with open(tmp_path / "metrics.jsonl", "a") as handle:  # and a row torn by the kill
+        handle.write('{"step": 6, "loss')
     trainer = Trainer.from_run_dir(tmp_path, steps=6)
     trainer.dataset = few_digits()
     trainer.train()
