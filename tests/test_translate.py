@@ -121,19 +121,26 @@ def test_refusals_name_the_problem(runs: dict[str, Path], sources: Path, tmp_pat
     assert "shape0.jpg" in capsys.readouterr().err
 
 
-def _train(model: str, dataset: Path, out: Path) -> None:
+def _train(model: str, dataset: Path, out: Path, *extra: str) -> None:
     status = main(["train", model, "--dataset", str(dataset), "--steps", "2", "--batch-size", "2", "--device", "cpu",
-                   "--no-progress", "--out", str(out), *TINY[model]])
+                   "--no-progress", "--out", str(out), *TINY[model], *extra])
     assert status == 0
     assert load_run(out).step == 2 and (out / "samples" / "latest.png").is_file()
 
 
-def test_pix2pix_trains_on_an_aligned_folder(tmp_path: Path) -> None:
+def test_pix2pix_trains_on_an_aligned_folder(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     pairs = ShapesDataset("paired", image_size=16, size=4).tensors
     for index in range(4):
         side_by_side = torch.cat([pairs["input"][index], pairs["image"][index]], dim=2)  # A | B along the width
         save_grid(side_by_side[None], tmp_path / "facades" / f"{index}.png", nrow=1)
-    _train("pix2pix", tmp_path / "facades", tmp_path / "run")
+    _train("pix2pix", tmp_path / "facades", tmp_path / "run", "--set", "data.direction=BtoA")
+    image = tmp_path / "facades" / "0.png"
+    # a model trained B -> A translates B -> A, and refuses the other direction
+    assert main(["translate", str(tmp_path / "run"), "--input", str(image), "--out", str(tmp_path / "out")]) == 0
+    assert "BtoA" in capsys.readouterr().err
+    assert main(["translate", str(tmp_path / "run"), "--input", str(image), "--out", str(tmp_path / "out"),
+                 "--direction", "AtoB"]) == 2
+    assert "data.direction=AtoB" in capsys.readouterr().err
 
 
 def test_cyclegan_trains_on_train_a_and_train_b_folders(tmp_path: Path) -> None:

@@ -51,11 +51,15 @@ def input_files(path: Path) -> list[Path]:
     return files
 
 
-def _direction(spec: Any, requested: str | None) -> str:
-    if spec.task == "paired-image-to-image" and requested == "BtoA":
-        raise CommandError(f"{spec.name} translates in the direction it was trained in; to go from B to A, train "
-                           "with data.direction=BtoA")
-    return requested or "AtoB"
+def _direction(spec: Any, requested: str | None, trained: str) -> str:
+    """The direction to translate in: paired models only know the one they were trained in (``data.direction``)."""
+    if spec.task != "paired-image-to-image":
+        return requested or "AtoB"
+    if requested and requested != trained:
+        other = "BtoA" if trained == "AtoB" else "AtoB"
+        raise CommandError(f"{spec.name} was trained with data.direction={trained} and translates only in that "
+                           f"direction; to go {requested}, train with data.direction={other}")
+    return trained
 
 
 def run_translate(args: argparse.Namespace) -> int:
@@ -73,7 +77,7 @@ def run_translate(args: argparse.Namespace) -> int:
     if not spec.image_to_image:
         raise CommandError(f"{spec.name} is a {spec.task} model; `ganzoo translate` needs an image-to-image model "
                            "(use `ganzoo sample` for this one)")
-    direction = _direction(spec, args.direction)
+    direction = _direction(spec, args.direction, str(getattr(loaded.config.data, "direction", "AtoB")))
     host = get_host()
     generator = torch.Generator(device=state.device).manual_seed(args.seed)
     written, skipped = 0, []
