@@ -197,6 +197,10 @@ class Trainer:
         if self.main:  # on resume too: the step target may have changed
             self.config.save(self.run_dir / CONFIG_FILE)
         log = RunLog(self.run_dir, self.state.step, train.steps, train.progress, train.tensorboard) if self.main else None
+        skipped = list(getattr(self.loader.dataset, "skipped", None) or [])
+        if log is not None and skipped:
+            shown = ", ".join(str(path) for path in skipped[:5]) + (", ..." if len(skipped) > 5 else "")
+            log.write(f"skipped {len(skipped)} undecodable image file(s) (data.skip_bad_files): {shown}")
         metrics: dict[str, float] = {}
         interrupted = False
         try:

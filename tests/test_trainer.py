@@ -136,3 +136,19 @@ def test_image_to_image_progress_grids_show_preview_columns_side_by_side(tmp_pat
     size = int(spec.tiny_config.get("image_size", 16))
     with Image.open(tmp_path / "samples" / "latest.png") as grid:  # 4 held-out rows of input | output | target
         assert grid.size == (3 * (size + 2) + 2, 4 * (size + 2) + 2)
+
+
+def test_skipped_undecodable_files_are_counted_and_named_when_training_starts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from ganzoo.data.folders import ImageFolderDataset
+
+    folder = tmp_path / "images"
+    folder.mkdir()
+    for index in range(8):
+        Image.new("L", (16, 16), index * 30).save(folder / f"{index}.png")
+    (folder / "broken.png").write_bytes(b"not a png")
+    dataset = ImageFolderDataset(folder, 16, 1, skip_bad_files=True)
+    Trainer(tiny_config(steps=1), tmp_path / "run", dataset=dataset).train()
+    err = capsys.readouterr().err
+    assert "skipped 1 undecodable image file(s)" in err and "broken.png" in err
