@@ -107,3 +107,14 @@ def test_single_channel_and_large_images_render_lazily() -> None:
 def test_bad_arguments_are_named(kwargs: dict, culprit: str) -> None:
     with pytest.raises(DataError, match=culprit):
         ShapesDataset(**kwargs)
+
+
+def test_paired_direction_btoa_swaps_input_and_target() -> None:
+    from ganzoo.config import DataConfig, ModelConfig
+    from ganzoo.data import build_dataset
+
+    forward = ShapesDataset("paired", split="test", image_size=16, size=3)
+    model = ModelConfig(image_size=16, channels=3)
+    reverse = build_dataset(DataConfig(dataset="shapes-paired", split="test", direction="BtoA"), model,
+                            "paired-image-to-image")
+    assert torch.equal(reverse[1]["input"], forward[1]["image"]) and torch.equal(reverse[1]["image"], forward[1]["input"])

@@ -175,3 +175,25 @@ def test_bench_records_translation_runs_under_their_dataset_preset(
     assert {"fid", "l1", "psnr", "ssim"} <= set(entries["pix2pix"]["metrics"])
     assert main(["leaderboard", "--format", "markdown"]) == 0
     assert "SSIM" in capsys.readouterr().out
+
+
+def test_a_btoa_pix2pix_on_shapes_is_benched_in_its_direction(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    """data.direction=BtoA on shapes-paired learns filled -> outline; bench feeds filled shapes, scores outlines."""
+    import json
+
+    from ganzoo.metrics.reference import source_key, target_key
+
+    monkeypatch.setenv("GANZOO_CACHE_DIR", str(tmp_path / "cache"))
+    _train_shapes = ["train", "pix2pix", "--dataset", "shapes-paired", "--steps", "1", "--batch-size", "2",
+                     "--no-progress", "--out", str(tmp_path / "run"), *TINY["pix2pix"], "--set", "data.direction=BtoA"]
+    assert main(_train_shapes) == 0
+    assert main(["bench", str(tmp_path / "run"), "--metrics", "fid", "--num-samples", "20", "--set-protocol",
+                 "reference_size=20", "--set-protocol", "kid_subset_size=10", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["protocol"]["direction"] == "BtoA" and "l1" in result["metrics"]
+    from ganzoo.metrics.protocol import Protocol
+
+    protocol = Protocol(**result["protocol"])
+    assert (source_key(protocol), target_key(protocol)) == ("image", "input")

@@ -80,7 +80,8 @@ def _build(name: str, key: str, data: DataConfig, model: ModelConfig, task: str,
         variant = _SHAPES_VARIANTS[key]
         if key == "shapes" and task.endswith("image-to-image"):
             variant = "paired" if task.startswith("paired") else "unpaired"
-        return ShapesDataset(variant, split=split, image_size=size, channels=channels)
+        direction = data.direction if variant == "paired" else "AtoB"
+        return ShapesDataset(variant, split=split, image_size=size, channels=channels, direction=direction)
     if key in TORCHVISION_DATASETS:
         return build_torchvision_dataset(key, split, size, channels, data.root, data.download)
     path = Path(name).expanduser()

@@ -114,7 +114,10 @@ class ShapesDataset(Dataset):
         channels: int = 3,
         size: int | None = None,
         seed: int = 0,
+        direction: Literal["AtoB", "BtoA"] = "AtoB",
     ) -> None:
+        if direction not in ("AtoB", "BtoA"):
+            raise DataError(f"shapes direction must be AtoB or BtoA; got {direction!r}")
         if variant not in VARIANTS:
             raise DataError(f"shapes variant must be one of {', '.join(VARIANTS)}; got {variant!r}")
         if split not in SPLITS:
@@ -127,7 +130,7 @@ class ShapesDataset(Dataset):
         self.size = DEFAULT_SIZES[split] if size is None else int(size)
         if self.size <= 0:
             raise DataError(f"shapes size must be positive; got {size}")
-        self.seed = seed
+        self.seed, self.direction = seed, direction
         self.fields = {"labelled": ("image", "label"), "paired": ("input", "image"), "unpaired": ("a", "b")}[variant]
         self.tensors: dict[str, torch.Tensor] | None = None  # set when rendered up front: the loader gathers from it
         image_fields = sum(1 for field in self.fields if field != "label")
@@ -160,5 +163,7 @@ class ShapesDataset(Dataset):
         shape = self.shape_at(index)
         image = render(shape, size, channels)
         if self.variant == "paired":
-            return {"input": render(shape, size, channels, outline=True), "image": image}
+            outline = render(shape, size, channels, outline=True)
+            # BtoA (data.direction) learns the reverse mapping: filled shape -> outline
+            return {"input": outline, "image": image} if self.direction == "AtoB" else {"input": image, "image": outline}
         return {"image": image, "label": torch.tensor(shape.label, dtype=torch.int64)}

@@ -407,6 +407,8 @@ def prepare(
     path = Path(target)
     if path.is_dir():
         loaded = load_target(path, checkpoint=checkpoint, device=device)
+        if loaded.spec.task == "paired-image-to-image":  # a paired model only translates as it was trained
+            protocol_changes.setdefault("direction", getattr(loaded.config.data, "direction", None))
         resolved, extractor = resolve_protocol(loaded.spec.task, dataset or loaded.config.data.dataset, protocol,
                                                weights, **protocol_changes)
         return loaded, resolved, extractor

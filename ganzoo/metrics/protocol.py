@@ -48,7 +48,9 @@ class Protocol(BaseModel):
     seed: int = Field(0, ge=0)
     batch_size: int = Field(250, ge=1, description="samples per generator call (noise streams can depend on it)")
     resize: Literal["to-reference-bilinear-antialias"] = RESIZE_POLICY
-    direction: Literal["AtoB", "BtoA"] = Field("AtoB", description="translation direction (unpaired models)")
+    direction: Literal["AtoB", "BtoA"] = Field(
+        "AtoB", description="translation direction (paired models: the data.direction they were trained with)"
+    )
 
     @model_validator(mode="after")
     def _kid_fits(self) -> "Protocol":

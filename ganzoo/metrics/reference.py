@@ -37,6 +37,8 @@ def target_key(protocol: Protocol) -> str:
     """Which item field holds the images generated ones are compared with."""
     if protocol.task == "unpaired-image-to-image":
         return "b" if protocol.direction == "AtoB" else "a"
+    if protocol.task == "paired-image-to-image" and protocol.direction == "BtoA":
+        return "input"
     return "image"
 
 
@@ -44,6 +46,8 @@ def source_key(protocol: Protocol) -> str:
     """Which item field holds the inputs an image-to-image model translates."""
     if protocol.task == "unpaired-image-to-image":
         return "a" if protocol.direction == "AtoB" else "b"
+    if protocol.task == "paired-image-to-image" and protocol.direction == "BtoA":
+        return "image"
     return "input"
 
 
