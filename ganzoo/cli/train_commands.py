@@ -108,9 +108,10 @@ def run_train(args: argparse.Namespace) -> int:
         raise CommandError(str(exc)) from exc
     if result.interrupted:
         return INTERRUPTED_STATUS
-    print(f"trained {trainer.spec.name} to step {result.step} in {result.train_seconds:.0f} s: {result.run_dir} "
-          f"(checkpoint {result.checkpoint.name if result.checkpoint else '-'}, samples in {result.run_dir / 'samples'})",
-          file=sys.stderr)
+    if trainer.main:  # under torchrun, one summary line (rank 0's)
+        print(f"trained {trainer.spec.name} to step {result.step} in {result.train_seconds:.0f} s: {result.run_dir} "
+              f"(checkpoint {result.checkpoint.name if result.checkpoint else '-'}, samples in {result.run_dir / 'samples'})",
+              file=sys.stderr)
     return 0
 
 
