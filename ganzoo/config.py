@@ -103,7 +103,19 @@ class RunConfig(StrictModel):
         atomic_write_text(path, self.to_toml())
 
 
-def _format_validation_error(exc: ValidationError, section: str, sources: Mapping[str, str]) -> list[str]:
+def _unknown_setting(key: str, known: Sequence[str], origin: str) -> str:
+    """Message for a misspelt or unknown key: the closest known names, then every allowed one."""
+    import difflib
+
+    name = key.rsplit(".", 1)[-1]
+    close = difflib.get_close_matches(name, known, n=2)
+    hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+    return f"{key}: unknown setting (from {origin}){hint} (allowed: {', '.join(known)})"
+
+
+def _format_validation_error(
+    exc: ValidationError, section: str, sources: Mapping[str, str], known: Sequence[str] = ()
+) -> list[str]:
     lines = []
     for err in exc.errors():
         field = ".".join(str(p) for p in err["loc"])
@@ -112,10 +124,10 @@ def _format_validation_error(exc: ValidationError, section: str, sources: Mappin
         origin = sources.get(key, "defaults")
         allowed = ""
         ctx = err.get("ctx") or {}
-        if "expected" in ctx:
+        if "expected" in ctx and str(ctx["expected"]) not in err["msg"]:
             allowed = f" (allowed: {ctx['expected']})"
         if err["type"] == "extra_forbidden":
-            lines.append(f"{key}: unknown setting (from {origin})")
+            lines.append(_unknown_setting(key, known, origin))
         else:
             lines.append(f"{key} = {value!r}: {err['msg']}{allowed} (from {origin})")
     return lines
@@ -175,7 +187,10 @@ def resolve_config(
         sources[f"{section}.{key}"] = origin
 
     for section in SECTIONS:
-        for key, value in dict((file_data or {}).get(section, {})).items():
+        table = (file_data or {}).get(section, {})
+        if not isinstance(table, Mapping):
+            raise ConfigError(f"{file_name}: {section} must be a [{section}] table of settings, got {table!r}")
+        for key, value in table.items():
             apply(section, key, value, file_name)
         for key, value in dict((values or {}).get(section, {})).items():
             if value is not None:
@@ -191,7 +206,7 @@ def resolve_config(
         try:
             checked[section] = cls(**layers[section])
         except ValidationError as exc:
-            problems.extend(_format_validation_error(exc, section, sources))
+            problems.extend(_format_validation_error(exc, section, sources, list(cls.model_fields)))
     if problems:
         raise ConfigError(f"invalid configuration for model {spec.name!r}:\n  " + "\n  ".join(problems))
     return RunConfig(model_name=spec.name, **checked)
