@@ -48,6 +48,21 @@ def test_info_shows_metadata_defaults_and_schema(capsys: pytest.CaptureFixture[s
     assert "ngf" in text and "[train]" in text and "Radford" in text
 
 
+def test_info_text_lists_every_setting_with_its_default_and_allowed_values(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["info", "wgan-gp"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    for section in ("[model]", "[train]", "[data]"):
+        assert section in lines
+    header = next(line for line in lines if line.startswith("KEY"))
+    assert header.split() == ["KEY", "DEFAULT", "ALLOWED", "DESCRIPTION"]
+    rows = {line.split()[0]: line for line in lines if line and not line.startswith(("KEY", "[", " "))}
+    assert rows["critic_norm"].split()[1:3] == ['"none"', '"none"|"layer"']
+    assert rows["n_critic"].split()[1:5] == ["5", "int", ">=", "1"]
+    assert rows["beta1"].split()[1:6] == ["0.0", "0", "<=", "float", "<"]
+    assert "hinge|" in rows["loss"] and "wgan-gp" in rows["loss"]
+    assert "(unset)" in rows["gp_weight"] and "preload_max_images" in rows
+
+
 def test_info_losses(capsys: pytest.CaptureFixture[str]) -> None:
     losses = {row["name"]: row for row in run_json(capsys, "info", "--losses", "--json")}
     assert {"non-saturating", "minimax", "hinge", "wasserstein", "least-squares", "wgan-gp"} <= set(losses)

@@ -171,13 +171,39 @@ def info_command(args: argparse.Namespace) -> int:
     print(f"{info['name']}  ({info['task']})  from {info['plugin']} {info['version']}")
     print(f"  {info['description']}\n  paper:   {info['paper']}\n  license: {info['license']}")
     print(f"  hooks:   {', '.join(info['hooks']) or '(core defaults only)'}")
-    print("\nmodel settings:")
-    properties = info["schema"]["model"].get("properties", {})
-    rows = [(key, info["defaults"]["model"].get(key), prop.get("description", "")) for key, prop in properties.items()]
-    print(_table(rows, ("  KEY", "DEFAULT", "DESCRIPTION")))
-    print("\ndefault config (change with --set section.key=value or a TOML file):\n")
-    print(info["defaults_toml"].rstrip())
+    loss_names = [loss["name"] for loss in loss_info()]
+    print("\nsettings (change with --set section.key=value or a TOML file with these sections; "
+          "--json gives the JSON schema):")
+    for section, section_schema in info["schema"].items():
+        defaults = info["defaults"][section]
+        rows = [
+            (key, "(unset)" if defaults.get(key) is None else json.dumps(defaults[key]),
+             "|".join(loss_names) if (section, key) == ("train", "loss") else allowed_values(prop),
+             prop.get("description", ""))
+            for key, prop in section_schema.get("properties", {}).items()
+        ]
+        print(f"\n[{section}]")
+        print(_table(rows, ("KEY", "DEFAULT", "ALLOWED", "DESCRIPTION")))
     return 0
+
+
+_JSON_TYPES = {"integer": "int", "number": "float", "string": "text", "boolean": "true|false", "null": "none"}
+
+
+def allowed_values(prop: dict[str, Any]) -> str:
+    """A short human form of a JSON-schema property's type, choices and range (``int >= 1``, ``0 <= float < 1``, ``"a"|"b"``)."""
+    if "anyOf" in prop:
+        return " or ".join(allowed_values(option) for option in prop["anyOf"])
+    if "enum" in prop:
+        return "|".join(json.dumps(choice) for choice in prop["enum"])
+    text = _JSON_TYPES.get(prop.get("type", ""), prop.get("type", "any"))
+    lower = [(op, prop[key]) for op, key in (("<=", "minimum"), ("<", "exclusiveMinimum")) if key in prop]
+    upper = [(op, prop[key]) for op, key in (("<=", "maximum"), ("<", "exclusiveMaximum")) if key in prop]
+    if lower and upper:
+        return f"{lower[0][1]} {lower[0][0]} {text} {upper[0][0]} {upper[0][1]}"
+    if lower:
+        return f"{text} {'>=' if lower[0][0] == '<=' else '>'} {lower[0][1]}"
+    return " ".join([text, *(f"{op} {bound}" for op, bound in upper)])
 
 
 # -- registry -----------------------------------------------------------------------------------------
