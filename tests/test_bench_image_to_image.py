@@ -97,3 +97,13 @@ def test_official_translation_plugins_bench_untrained(model, task, tmp_path):
     result = run_benchmark(target, protocol, extractor, ("fid",), cache_root=tmp_path, sample_grid=False)
     assert result.metrics["fid"] > 0 and result.num_samples == 60
     assert ("l1" in result.metrics) == (task == "paired-image-to-image")
+
+
+@pytest.mark.parametrize("task", ["paired-image-to-image", "unpaired-image-to-image"])
+def test_runs_trained_on_a_shapes_variant_share_the_preset_hash(task):
+    """A run's dataset "shapes-paired" with --protocol shapes-paired is the preset itself, not a custom protocol."""
+    name = "shapes-paired" if task.startswith("paired") else "shapes-unpaired"
+    preset, _ = resolve_protocol(task, "shapes", name)
+    for dataset, protocol in ((name, name), (name, None), ("shapes", None)):
+        resolved, _ = resolve_protocol(task, dataset, protocol)
+        assert (resolved.name, resolved.digest()) == (name, preset.digest())

@@ -25,7 +25,15 @@ from ganzoo._version import __version__
 from ganzoo.config import RunConfig, resolve_config
 from ganzoo.data.images import to_uint8
 from ganzoo.metrics.extractors import ResolvedExtractor, resolve_extractor
-from ganzoo.metrics.protocol import METRIC_NAMES, Protocol, ProtocolError, default_preset, get_preset, protocol_task
+from ganzoo.metrics.protocol import (
+    METRIC_NAMES,
+    PRESETS,
+    Protocol,
+    ProtocolError,
+    default_preset,
+    get_preset,
+    protocol_task,
+)
 from ganzoo.metrics.result import BenchResult
 from ganzoo.metrics.reference import (
     ReferenceImages,
@@ -108,6 +116,8 @@ def resolve_protocol(
     The returned protocol carries the sha256 of the extractor weights actually used, so it hashes
     differently when the weights differ.
     """
+    if dataset in PRESETS:  # a dataset named like its preset ("shapes-paired") is that preset's dataset ("shapes")
+        dataset = PRESETS[dataset].dataset
     if isinstance(protocol, Protocol):
         base = protocol
     elif protocol:
