@@ -6,10 +6,12 @@ or not those plugins are installed.
 
 from __future__ import annotations
 
+import io
 import sys
 import textwrap
 
 import pytest
+from PIL import Image
 
 pytest.importorskip("ganzoo.data.shapes")
 
@@ -75,6 +77,8 @@ def test_paired_model_is_scored_on_translated_held_out_inputs(host, tmp_path):
     assert result.metrics["l1"] > 0.01 and result.metrics["fid"] > 0
     translated = sum(num for name, num, _ in host.CALLS if name == "identity-paired")
     assert translated >= 60
+    grid = Image.open(io.BytesIO(result.sample_png()))
+    assert grid.height == 3 * (protocol.image_size + 1) + 1  # input | output | target rows
 
 
 def test_unpaired_model_translates_in_the_protocol_direction(host, tmp_path):

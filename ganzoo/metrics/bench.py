@@ -321,7 +321,10 @@ def run_benchmark(
 
 @torch.no_grad()
 def sample_grid_png(target: BenchTarget, protocol: Protocol, count: int = GRID_SAMPLES) -> bytes:
-    """A small PNG grid of the target's samples (translations: inputs above outputs), seeded by the protocol."""
+    """A small PNG grid of the target's samples, seeded by the protocol.
+
+    Translations show inputs above outputs, and above the ground truth for paired data.
+    """
     from PIL import Image
     from torchvision.utils import make_grid
 
@@ -329,7 +332,10 @@ def sample_grid_png(target: BenchTarget, protocol: Protocol, count: int = GRID_S
     if isinstance(source, TranslatedInputs):
         columns = min(count // 2, len(source))
         inputs, outputs = source.translate(columns)
-        images = torch.cat([inputs.float().cpu(), outputs.float().cpu()])
+        rows = [inputs.float().cpu(), outputs.float().cpu()]
+        if source.keep_pairs:
+            rows.append(source.targets[-1])
+        images = torch.cat(rows)
     else:
         columns = min(8, count)
         images = source.sample(count).float().cpu()
