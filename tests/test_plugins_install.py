@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -17,6 +18,8 @@ from pathlib import Path
 import pytest
 
 from ganzoo.testing.isolated import PIP_OFFLINE, IsolatedEnvironment
+
+REPO = Path(__file__).resolve().parents[1]
 
 BROKEN_PLUGINS = {
     "bad-import": "raise RuntimeError('this plugin cannot be imported')",
@@ -63,6 +66,24 @@ def test_official_plugins_install_and_uninstall(ganzoo_isolated_env: IsolatedEnv
     assert set(listed(env.ganzoo("list", "--json"))) == {"wgan-gp"}
     env.pip("uninstall", "-y", "-q", "ganzoo-plugin-wgan-gp")
     assert listed(env.ganzoo("list", "--json")) == {}
+
+
+@pytest.mark.slow  # ~8 s each: a pytest run inside the isolated environment
+@pytest.mark.parametrize("plugin", ["dcgan", "wgan-gp"])
+def test_each_official_plugin_passes_its_own_tests_when_installed_alone(
+    ganzoo_isolated_env: IsolatedEnvironment, tmp_path: Path, plugin: str
+) -> None:
+    env = ganzoo_isolated_env
+    source = tmp_path / plugin  # a copy: the tests must import the installed package, not the checkout
+    shutil.copytree(REPO / "plugins" / plugin, source, ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))
+    env.pip("install", *PIP_OFFLINE, source)
+    try:
+        assert set(listed(env.ganzoo("list", "--json"))) == {plugin}
+        result = env.run("-m", "pytest", "-q", "-p", "no:cacheprovider", "tests", cwd=source, check=False,
+                         env=env.environ(OMP_NUM_THREADS="1"))
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    finally:
+        env.pip("uninstall", "-y", "-q", f"ganzoo-plugin-{plugin}")
 
 
 def _write_package(root: Path, name: str, source: str) -> Path:
