@@ -63,6 +63,18 @@ def test_info_text_lists_every_setting_with_its_default_and_allowed_values(capsy
     assert "(unset)" in rows["gp_weight"] and "preload_max_images" in rows
 
 
+def test_plugin_commands_are_available_from_python(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import ganzoo
+
+    assert ganzoo.model_info("wgan-gp")["defaults"]["train"]["n_critic"] == 5
+    assert {row["distribution"] for row in ganzoo.registry()} >= {"ganzoo-plugin-dcgan", "ganzoo-plugin-wgan-gp"}
+    assert {"dcgan", "wgan-gp"} <= {model for row in ganzoo.doctor()["plugins"] for model in row["models"]}
+    written = ganzoo.new_plugin("my-gan", tmp_path / "my-gan")
+    assert any(path.name == "pyproject.toml" for path in written)
+    assert ganzoo.install_plugin("dcgan", dry_run=True) == 0
+    assert str(REPO / "plugins" / "dcgan") in capsys.readouterr().out
+
+
 def test_info_losses(capsys: pytest.CaptureFixture[str]) -> None:
     losses = {row["name"]: row for row in run_json(capsys, "info", "--losses", "--json")}
     assert {"non-saturating", "minimax", "hinge", "wasserstein", "least-squares", "wgan-gp"} <= set(losses)

@@ -277,14 +277,24 @@ def install_command_line(name: str, registry: str | None = None, editable: bool 
 
 def install_command(args: argparse.Namespace) -> int:
     """pip-install a catalogued plugin into this Python environment, then check that it loads."""
-    command = install_command_line(args.name, args.registry, args.editable, args.pip_args)
+    return install_plugin(args.name, args.registry, args.editable, args.pip_args, dry_run=args.dry_run)
+
+
+def install_plugin(
+    name: str, registry: str | None = None, editable: bool = False, pip_args: Iterable[str] = (), dry_run: bool = False
+) -> int:
+    """Resolve ``name`` through the catalogue, pip-install it (printing the command) and check that it loads.
+
+    Returns 0 when the plugin loads, 1 when it installed but is broken; pip failures raise ``CommandError``.
+    """
+    command = install_command_line(name, registry, editable, pip_args)
     print("$ " + " ".join(command), flush=True)
-    if args.dry_run:
+    if dry_run:
         return 0
     result = subprocess.run(command)
     if result.returncode:
         raise CommandError(f"pip failed with exit status {result.returncode} (command above)")
-    return _report_installed(args.name, args.registry)
+    return _report_installed(name, registry)
 
 
 def _report_installed(name: str, registry: str | None) -> int:
