@@ -23,6 +23,15 @@ def test_malformed_toml_names_the_file_and_line(tmp_path: Path) -> None:
         load_toml(path)
 
 
+def test_unreadable_config_files_name_the_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="cannot be read"):
+        load_toml(tmp_path)  # a directory
+    binary = tmp_path / "binary.toml"
+    binary.write_bytes(b"\xff\xfe[train]")
+    with pytest.raises(ConfigError, match=r"binary\.toml is not UTF-8"):
+        load_toml(binary)
+
+
 def test_a_section_that_is_not_a_table_is_a_config_error() -> None:
     message = _error(file_data={"train": 5}, file_name="run.toml")
     assert "run.toml" in message and "[train]" in message
