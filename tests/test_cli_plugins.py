@@ -75,6 +75,15 @@ def test_plugin_commands_are_available_from_python(tmp_path: Path, capsys: pytes
     assert str(REPO / "plugins" / "dcgan") in capsys.readouterr().out
 
 
+def test_a_closed_output_pipe_is_not_a_traceback() -> None:
+    # like `ganzoo list --json | head -0`: the reader is gone before ganzoo (still starting up) writes
+    process = subprocess.Popen([sys.executable, "-m", "ganzoo", "list", "--json"], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    process.stdout.close()
+    _, err = process.communicate(timeout=60)
+    assert "Traceback" not in err and "BrokenPipeError" not in err, err
+
+
 def test_info_losses(capsys: pytest.CaptureFixture[str]) -> None:
     losses = {row["name"]: row for row in run_json(capsys, "info", "--losses", "--json")}
     assert {"non-saturating", "minimax", "hinge", "wasserstein", "least-squares", "wgan-gp"} <= set(losses)

@@ -41,6 +41,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush does not fail on the closed pipe again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # stdout is not a real file (captured, replaced)
+        pass
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``ganzoo`` console script; returns the exit status."""
     parser = build_parser()
@@ -53,6 +62,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader went away (`ganzoo list --json | head`): stop quietly, like Unix tools
+        _silence_stdout()
+        return 141
     except Exception as exc:  # user-facing errors become one line; GANZOO_DEBUG=1 shows the traceback
         from ganzoo.config import ConfigError
         from ganzoo.plugins import PluginError, UnknownNameError
