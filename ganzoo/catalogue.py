@@ -137,7 +137,8 @@ def _describe(exc: ValidationError, text: str, path: Path) -> str:
             label = f"[[plugin]] #{loc[1] + 1} field {field!r}" if field else f"[[plugin]] #{loc[1] + 1}"
             if err["type"] == "missing":
                 where = f"line {_line_of(text, loc[1], None)}, "
-            problems.append(f"{path}: {where}{label}: {err['msg']}")
+            got = "" if err["type"] in ("missing", "extra_forbidden") else f" (got {err.get('input')!r})"
+            problems.append(f"{path}: {where}{label}: {err['msg']}{got}")
         else:
             problems.append(f"{path}: field {'.'.join(map(str, loc))!r}: {err['msg']}")
     return "invalid plugin catalogue:\n  " + "\n  ".join(problems)

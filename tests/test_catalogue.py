@@ -96,6 +96,12 @@ def test_malformed_catalogue_names_line_and_field(change: tuple[str, str], fragm
     assert "my-registry.toml" in str(info.value) and fragment in str(info.value)
 
 
+def test_malformed_catalogue_names_the_bad_value() -> None:
+    with pytest.raises(CatalogueError) as info:
+        parse_catalogue(ENTRY.replace('task = "unconditional"', 'task = "video"'), "my-registry.toml")
+    assert "field 'task'" in str(info.value) and "(got 'video')" in str(info.value)
+
+
 def test_duplicate_model_names_are_refused() -> None:
     with pytest.raises(CatalogueError, match="'x-gan' appears twice"):
         parse_catalogue(ENTRY + ENTRY.replace("ganzoo-plugin-x", "ganzoo-plugin-z"))
