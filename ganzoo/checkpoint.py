@@ -43,6 +43,7 @@ STATE_FILE = "state.pt"
 META_FILE = "meta.json"
 CONFIG_FILE = "config.toml"
 _NAME = re.compile(r"^step-(\d+)$")
+_STAGING = re.compile(r"^\.step-\d+\.(\d+)\.tmp$")
 
 
 class CheckpointError(ValueError):
@@ -177,6 +178,27 @@ def _prune(root: Path, keep: int, protect: str) -> None:
     for path in checkpoints[:-keep] if keep > 0 else []:
         if path.name != protect:
             shutil.rmtree(path, ignore_errors=True)
+    _remove_abandoned_staging(root)
+
+
+def _remove_abandoned_staging(root: Path) -> None:
+    """Delete half-assembled folders left by a process that was killed while saving (they can be large)."""
+    for path in root.glob(".step-*.tmp"):
+        match = _STAGING.match(path.name)
+        if match and not _process_alive(int(match.group(1))):
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _process_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, OSError):
+        return True  # someone else's process, or unknowable: leave its folder alone
+    return True
 
 
 # -- reading ----------------------------------------------------------------------------------------

@@ -91,6 +91,12 @@ def test_a_crash_while_saving_leaves_the_previous_checkpoint_loadable(tmp_path: 
     assert resolve_checkpoint(tmp_path) == first and load_run(tmp_path).step == 1
     assert list_checkpoints(tmp_path) == [first], "half-written folders are never listed"
 
+    abandoned = tmp_path / "checkpoints" / ".step-000009.2147483647.tmp"  # a killed process's half-written folder
+    abandoned.mkdir()
+    save_checkpoint(tmp_path, state)
+    assert not abandoned.exists(), "the next save removes folders of dead processes"
+    assert [p.name for p in list_checkpoints(tmp_path)] == ["step-000001", "step-000002"]
+
 
 def test_only_the_newest_checkpoints_are_kept(tmp_path: Path) -> None:
     state = _trained_state(steps=1)
