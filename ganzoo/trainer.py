@@ -237,7 +237,9 @@ class Trainer:
             non_finite = [f"{name} = {value}" for name, value in metrics.items() if not math.isfinite(value)]
             stop, diverged = distributed.any_rank([self.stop.requested, bool(non_finite)], self.context)
             if diverged:
-                raise self._diverged(f"{', '.join(non_finite) or 'a loss on another process'} at step {state.step}")
+                culprits = self._networks_of([name for name, value in metrics.items() if not math.isfinite(value)])
+                where = f" (network {', '.join(map(repr, culprits))})" if culprits else ""
+                raise self._diverged(f"{', '.join(non_finite) or 'a loss on another process'} at step {state.step}{where}")
             if log is not None:
                 log.advance()
                 if state.step % train.log_every == 0 or state.step == train.steps:
@@ -257,6 +259,18 @@ class Trainer:
                 return metrics, True
         self.train_seconds += time.perf_counter() - started
         return metrics, False
+
+    def _networks_of(self, metric_names: list[str]) -> list[str]:
+        """Networks a non-finite metric points at: the loss's own network (``loss_g`` -> ``generator``, ``g_ab``,
+        ...) and any network whose weights are no longer finite."""
+        names = []
+        for network in self.state.networks:
+            owner = any(metric.startswith("loss_") and metric[5:6] and network.startswith(metric[5:6])
+                        for metric in metric_names)
+            broken = any(not torch.isfinite(p).all() for p in self.state.unwrapped(network).parameters())
+            if owner or broken:
+                names.append(network)
+        return names
 
     def _diverged(self, what: str) -> TrainingDiverged:
         kept = f"the last good checkpoint is {self.last_checkpoint}" if self.last_checkpoint else "no checkpoint was written"

@@ -81,8 +81,9 @@ def test_a_nan_loss_stops_naming_step_and_metric_and_keeps_the_last_good_checkpo
         return metrics
 
     monkeypatch.setitem(defaults.DEFAULTS, "ganzoo_train_step", poisoned)
-    with pytest.raises(TrainingDiverged, match=r"loss_g = nan at step 5.*step-000003"):
+    with pytest.raises(TrainingDiverged, match=r"loss_g = nan at step 5.*step-000003") as error:
         Trainer(tiny_config(steps=10, checkpoint_every=3), tmp_path, dataset=few_digits()).train()
+    assert "(network 'generator')" in str(error.value)
     assert load_run(tmp_path).step == 3
     assert max(row["step"] for row in metric_rows(tmp_path)) == 4
 
