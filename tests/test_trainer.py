@@ -153,3 +153,26 @@ def test_skipped_undecodable_files_are_counted_and_named_when_training_starts(
     Trainer(tiny_config(steps=1), tmp_path / "run", dataset=dataset).train()
     err = capsys.readouterr().err
     assert "skipped 1 undecodable image file(s)" in err and "broken.png" in err
+
+
+def test_tensorboard_gets_the_logged_scalars_when_installed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import types
+
+    scalars: list[tuple[str, float, int]] = []
+
+    class RecordingWriter:  # stands in for torch.utils.tensorboard.SummaryWriter (tensorboard is optional)
+        def __init__(self, log_dir: str) -> None:
+            assert Path(log_dir) == tmp_path / "run" / "tensorboard"
+
+        def add_scalar(self, key: str, value: float, step: int) -> None:
+            scalars.append((key, value, step))
+
+        def close(self) -> None:
+            scalars.append(("closed", 0.0, 0))
+
+    fake = types.ModuleType("torch.utils.tensorboard")
+    fake.SummaryWriter = RecordingWriter  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "torch.utils.tensorboard", fake)
+    Trainer(tiny_config(steps=2, tensorboard=True, log_every=1), tmp_path / "run", dataset=few_digits()).train()
+    assert {(key, step) for key, _, step in scalars} >= {("loss_d", 1), ("loss_g", 2), ("images_per_s", 2)}
+    assert scalars[-1][0] == "closed"
