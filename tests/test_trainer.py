@@ -176,3 +176,15 @@ def test_tensorboard_gets_the_logged_scalars_when_installed(tmp_path: Path, monk
     Trainer(tiny_config(steps=2, tensorboard=True, log_every=1), tmp_path / "run", dataset=few_digits()).train()
     assert {(key, step) for key, _, step in scalars} >= {("loss_d", 1), ("loss_g", 2), ("images_per_s", 2)}
     assert scalars[-1][0] == "closed"
+
+
+def test_the_progress_bar_shows_step_losses_images_per_second_and_eta(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    Trainer(tiny_config(steps=3, progress=True, log_every=1), tmp_path, dataset=few_digits()).train()
+    bar = capsys.readouterr().err.replace("\r", "\n").splitlines()
+    final = [line for line in bar if "3/3" in line][-1]
+    assert "loss_d=" in final and "loss_g=" in final and "images_per_s=" in final
+    import re
+
+    assert re.search(r"\[\d+:\d\d<\d+:\d\d", final), f"no ETA in {final!r}"  # tqdm's [elapsed<remaining
