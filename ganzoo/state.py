@@ -206,6 +206,17 @@ class GANState:
                 averaged.update_parameters(source)
 
 
+def seed_everything(seed: int) -> None:
+    """Seed Python's, NumPy's and torch's random generators (any non-negative seed; NumPy takes it mod 2**32)."""
+    import random
+
+    import numpy as np
+
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
 def default_optimizers(config: RunConfig, networks: Mapping[str, nn.Module], generator_names: list[str]) -> dict[str, torch.optim.Optimizer]:
     """Adam per trainable network: ``lr_g`` for generators, ``lr_d`` for the rest."""
     train = config.train

@@ -40,7 +40,7 @@ from ganzoo.data.loader import EpochBatchSource, EpochLoader
 from ganzoo.images import save_grid, side_by_side
 from ganzoo.plugins import PluginHost, get_host
 from ganzoo.runlog import RunLog
-from ganzoo.state import GANState, build_state, resolve_device
+from ganzoo.state import GANState, build_state, resolve_device, seed_everything
 
 SAMPLES_DIR = "samples"
 
@@ -63,16 +63,6 @@ class TrainResult:
     interrupted: bool = False
     metrics: dict[str, float] = field(default_factory=dict)
     train_seconds: float = 0.0
-
-
-def _seed_everything(seed: int) -> None:
-    import random
-
-    import numpy as np
-
-    random.seed(seed)
-    np.random.seed(seed % 2**32)
-    torch.manual_seed(seed)
 
 
 def _rank_seed(seed: int, rank: int, step: int) -> int:
@@ -152,7 +142,7 @@ class Trainer:
         device = resolve_device(train.device)
         self.context = distributed.init_from_environment(device.type)
         self.device = distributed.local_device(device, self.context)
-        _seed_everything(train.seed)
+        seed_everything(train.seed)
         self.state: GANState = build_state(self.spec, self.config, device=self.device, host=self.host)
         self.main = self.context.is_main
         dataset = self.dataset if self.dataset is not None else build_dataset(

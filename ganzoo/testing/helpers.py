@@ -6,7 +6,6 @@ Everything runs on the CPU with a model's ``tiny_config`` so that a whole suite 
 from __future__ import annotations
 
 import itertools
-import random
 from typing import Any, Iterator, Mapping
 
 import torch
@@ -15,7 +14,7 @@ from torch import nn
 from ganzoo.config import RunConfig, resolve_config
 from ganzoo.plugins import PluginHost, get_host
 from ganzoo.specs import ModelSpec
-from ganzoo.state import GANState, IteratorBatchSource, build_state
+from ganzoo.state import GANState, IteratorBatchSource, build_state, seed_everything
 
 TINY_BATCH_SIZE = 4
 # Config fields image-to-image models may use for the channels of their source / second domain.
@@ -25,18 +24,6 @@ _TARGET_CHANNEL_FIELDS = ("output_channels", "out_channels", "channels_b", "targ
 
 def _spec(model: ModelSpec | str, host: PluginHost | None) -> ModelSpec:
     return (host or get_host()).get_model(model) if isinstance(model, str) else model
-
-
-def seed_everything(seed: int) -> None:
-    """Seed Python's, NumPy's and torch's random generators."""
-    random.seed(seed)
-    try:
-        import numpy
-
-        numpy.random.seed(seed)
-    except ImportError:  # pragma: no cover - numpy is a core dependency
-        pass
-    torch.manual_seed(seed)
 
 
 def tiny_run_config(
