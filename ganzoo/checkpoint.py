@@ -43,7 +43,8 @@ STATE_FILE = "state.pt"
 META_FILE = "meta.json"
 CONFIG_FILE = "config.toml"
 _NAME = re.compile(r"^step-(\d+)$")
-_STAGING = re.compile(r"^\.step-\d+\.(\d+)\.tmp$")
+_STAGING = re.compile(r"^\.step-\d+\.(\d+)\.(?:tmp|deleting)$")
+_FILES = (WEIGHTS_FILE, STATE_FILE, META_FILE)
 
 
 class CheckpointError(ValueError):
@@ -177,13 +178,21 @@ def _prune(root: Path, keep: int, protect: str) -> None:
     checkpoints = list_checkpoints(root.parent)
     for path in checkpoints[:-keep] if keep > 0 else []:
         if path.name != protect:
-            shutil.rmtree(path, ignore_errors=True)
+            _delete_checkpoint(path)
     _remove_abandoned_staging(root)
+
+
+def _delete_checkpoint(path: Path) -> None:
+    """Unlist the checkpoint in one atomic rename, then delete it: a kill midway leaves only a hidden folder."""
+    trash = path.parent / f".{path.name}.{os.getpid()}.deleting"
+    os.replace(path, trash)
+    _fsync_directory(path.parent)
+    shutil.rmtree(trash, ignore_errors=True)
 
 
 def _remove_abandoned_staging(root: Path) -> None:
     """Delete half-assembled folders left by a process that was killed while saving (they can be large)."""
-    for path in root.glob(".step-*.tmp"):
+    for path in [*root.glob(".step-*.tmp"), *root.glob(".step-*.deleting")]:
         match = _STAGING.match(path.name)
         if match and not _process_alive(int(match.group(1))):
             shutil.rmtree(path, ignore_errors=True)
@@ -207,7 +216,8 @@ def list_checkpoints(run_dir: str | Path) -> list[Path]:
     root = Path(run_dir) / CHECKPOINT_DIR
     if not root.is_dir():
         return []
-    found = [(int(m.group(1)), p) for p in root.iterdir() if (m := _NAME.match(p.name)) and (p / META_FILE).is_file()]
+    found = [(int(m.group(1)), p) for p in root.iterdir()
+             if (m := _NAME.match(p.name)) and all((p / name).is_file() for name in _FILES)]
     return [path for _, path in sorted(found)]
 
 
@@ -217,14 +227,12 @@ def resolve_checkpoint(run_dir: str | Path, checkpoint: str | None = None) -> Pa
     run_dir = Path(run_dir)
     available = list_checkpoints(run_dir)
     if checkpoint is None or checkpoint == LATEST:
-        pointer = run_dir / CHECKPOINT_DIR / LATEST
-        if pointer.is_file():
-            named = run_dir / CHECKPOINT_DIR / pointer.read_text(encoding="utf-8").strip()
-            if (named / META_FILE).is_file():
-                return named
+        named = _latest_pointer(run_dir)
+        if named is not None and named in available:
+            return named
         if not available:
             raise CheckpointError(f"{run_dir} has no checkpoints (expected {run_dir / CHECKPOINT_DIR}/step-*/)")
-        return available[-1]
+        return available[-1]  # the pointer names a checkpoint that is gone (pruned or never completed)
     candidates = [Path(checkpoint), run_dir / CHECKPOINT_DIR / checkpoint]
     if str(checkpoint).isdigit():
         candidates.append(run_dir / CHECKPOINT_DIR / checkpoint_name(int(checkpoint)))
@@ -237,13 +245,63 @@ def resolve_checkpoint(run_dir: str | Path, checkpoint: str | None = None) -> Pa
     raise CheckpointError(f"checkpoint {checkpoint!r} not found in {run_dir} (available: {names})")
 
 
+def _latest_pointer(run_dir: Path) -> Path | None:
+    """The checkpoint ``checkpoints/latest`` names; it may only name a ``step-N`` folder of this run."""
+    pointer = run_dir / CHECKPOINT_DIR / LATEST
+    if not os.path.lexists(pointer):
+        return None
+    if not pointer.is_file() or pointer.is_symlink():
+        raise CheckpointError(f"{pointer} is not a plain file (it must hold the name of the newest checkpoint); "
+                              "remove it and the newest checkpoint is used")
+    try:
+        name = pointer.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CheckpointError(f"cannot read {pointer}: {exc}") from None
+    if not _NAME.match(name):
+        raise CheckpointError(f"{pointer} names {name[:80]!r}, which is not a checkpoint of this run (expected "
+                              "step-NNNNNN); remove the file and the newest checkpoint is used")
+    return run_dir / CHECKPOINT_DIR / name
+
+
 def read_meta(checkpoint_path: str | Path) -> dict[str, Any]:
-    """The ``meta.json`` of a checkpoint folder."""
+    """The ``meta.json`` of a checkpoint folder, checked: its ``step`` and ``data_position`` are usable."""
     path = Path(checkpoint_path) / META_FILE
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise CheckpointError(f"cannot read checkpoint metadata {path}: {exc}") from exc
+        meta = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise CheckpointError(f"cannot read checkpoint metadata {path}: {exc}") from None
+    if not isinstance(meta, dict):
+        raise CheckpointError(f"checkpoint metadata {path} is not a JSON object")
+    problem = _meta_problem(meta)
+    if problem:
+        raise CheckpointError(f"checkpoint metadata {path} is damaged: {problem}")
+    return meta
+
+
+def _is_count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _meta_problem(meta: Mapping[str, Any]) -> str:
+    if "step" not in meta:
+        return "it has no 'step'"
+    if not _is_count(meta["step"]):
+        return f"'step' is {meta['step']!r}, expected a whole number >= 0"
+    position = meta.get("data_position") or {}
+    if not isinstance(position, dict):
+        return f"'data_position' is {position!r}, expected an object with epoch and batch_in_epoch"
+    for key in ("epoch", "batch_in_epoch"):
+        if key in position and not _is_count(position[key]):
+            return f"'data_position.{key}' is {position[key]!r}, expected a whole number >= 0"
+    seconds = meta.get("train_seconds")
+    if seconds is not None and (isinstance(seconds, bool) or not isinstance(seconds, (int, float))):
+        return f"'train_seconds' is {seconds!r}, expected a number"
+    return ""
+
+
+def checkpoint_step(checkpoint_path: str | Path) -> int:
+    """The step a checkpoint folder was taken at (from its checked ``meta.json``)."""
+    return int(read_meta(checkpoint_path)["step"])
 
 
 def restore_checkpoint(state: GANState, checkpoint_path: str | Path, rng: bool = True) -> dict[str, Any]:
@@ -257,17 +315,31 @@ def restore_checkpoint(state: GANState, checkpoint_path: str | Path, rng: bool =
         rest = torch.load(checkpoint_path / STATE_FILE, map_location=state.device, weights_only=True)
     except Exception as exc:  # a truncated or foreign file: say which
         raise CheckpointError(f"cannot load checkpoint {checkpoint_path}: {exc}") from exc
-    state.load_state_dict({
-        "step": meta["step"], "networks": weights["networks"], "ema": weights["ema"],
-        "optimizers": rest["optimizers"], "scaler": rest.get("scaler"), "extras": rest.get("extras", {}),
-    })
+    try:
+        state.load_state_dict({
+            "step": meta["step"], "networks": weights["networks"], "ema": weights["ema"],
+            "optimizers": rest["optimizers"], "scaler": rest.get("scaler"), "extras": rest.get("extras", {}),
+        })
+    except (KeyError, TypeError, ValueError, RuntimeError, IndexError, AttributeError) as exc:
+        what = " ".join(str(exc).split()) or type(exc).__name__
+        raise CheckpointError(
+            f"checkpoint {checkpoint_path} does not fit model {state.spec.name!r} as configured "
+            f"(missing or extra tensors, or other shapes): {what[:500]}"
+        ) from None
     if rng and "rng" in rest:
-        rest["rng"]["torch"] = rest["rng"]["torch"].cpu()
-        rest["rng"]["numpy"]["keys"] = rest["rng"]["numpy"]["keys"].cpu()
-        if "cuda" in rest["rng"]:
-            rest["rng"]["cuda"] = [s.cpu() for s in rest["rng"]["cuda"]]
-        restore_rng(rest["rng"])
+        try:
+            _restore_saved_rng(rest["rng"])
+        except (KeyError, TypeError, ValueError, RuntimeError, AttributeError) as exc:
+            raise CheckpointError(f"checkpoint {checkpoint_path / STATE_FILE} has damaged RNG states: {exc}") from None
     return meta
+
+
+def _restore_saved_rng(saved: dict[str, Any]) -> None:
+    saved["torch"] = saved["torch"].cpu()
+    saved["numpy"]["keys"] = saved["numpy"]["keys"].cpu()
+    if "cuda" in saved:
+        saved["cuda"] = [s.cpu() for s in saved["cuda"]]
+    restore_rng(saved)
 
 
 def run_config(run_dir: str | Path, spec: ModelSpec | None = None) -> RunConfig:

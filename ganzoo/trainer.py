@@ -26,8 +26,8 @@ import torch
 from ganzoo import distributed
 from ganzoo.checkpoint import (
     CONFIG_FILE,
+    checkpoint_step,
     list_checkpoints,
-    read_meta,
     resolve_checkpoint,
     restore_checkpoint,
     run_config,
@@ -40,6 +40,7 @@ from ganzoo.data.loader import EpochBatchSource, EpochLoader
 from ganzoo.images import save_grid, side_by_side
 from ganzoo.plugins import PluginHost, get_host
 from ganzoo.runlog import RunLog
+from ganzoo.runlock import RunDirError, RunLock, RunLockedError
 from ganzoo.state import GANState, build_state, resolve_device, seed_everything
 
 SAMPLES_DIR = "samples"
@@ -61,6 +62,7 @@ class TrainResult:
     step: int
     checkpoint: Path | None
     interrupted: bool = False
+    stop_signal: int | None = None  # the signal that interrupted the run (SIGINT, SIGTERM)
     metrics: dict[str, float] = field(default_factory=dict)
     train_seconds: float = 0.0
 
@@ -71,27 +73,34 @@ def _rank_seed(seed: int, rank: int, step: int) -> int:
 
 
 class _StopRequest:
-    """Turns the first Ctrl-C (SIGINT) into a request to stop after the current step; a second one aborts."""
+    """Turns the first Ctrl-C (SIGINT) or SIGTERM (what ``kill`` and job schedulers send) into a request to
+    stop after the current step with a checkpoint; a second one aborts at once."""
+
+    SIGNALS = ("SIGINT", "SIGTERM")
 
     def __init__(self) -> None:
         self.requested = False
-        self._previous: Any = None
+        self.signal_number: int | None = None
+        self._previous: dict[int, Any] = {}
 
     def _handle(self, signum: int, frame: Any) -> None:
         if self.requested:
             raise KeyboardInterrupt
         self.requested = True
+        self.signal_number = signum
 
     @contextmanager
     def installed(self) -> Iterator[None]:
         if threading.current_thread() is not threading.main_thread():
             yield
             return
-        self._previous = signal.signal(signal.SIGINT, self._handle)
+        numbers = [getattr(signal, name) for name in self.SIGNALS if hasattr(signal, name)]
+        self._previous = {number: signal.signal(number, self._handle) for number in numbers}
         try:
             yield
         finally:
-            signal.signal(signal.SIGINT, self._previous)
+            for number, previous in self._previous.items():
+                signal.signal(number, previous)
 
 
 class Trainer:
@@ -117,13 +126,39 @@ class Trainer:
         self.spec = self.host.get_model(config.model_name)
         self.dataset = dataset
         self.stop = _StopRequest()
-        if not resume and distributed.launched_rank() == 0 and (self.run_dir / CONFIG_FILE).exists():
+        self.lock = RunLock(self.run_dir)
+        if distributed.launched_rank() == 0:  # one writer per run directory (other ranks never write)
+            self._lock_run_dir()
+
+    def _lock_run_dir(self) -> None:
+        """Take the run directory's lock, then check that it holds what this kind of start expects."""
+        try:
+            self.lock.acquire()
+        except (RunLockedError, RunDirError) as exc:
+            raise TrainingError(str(exc)) from None
+        try:
+            self._check_run_dir()
+        except BaseException:
+            self.lock.release()
+            raise
+
+    def _check_run_dir(self) -> None:
+        has_config = (self.run_dir / CONFIG_FILE).exists()
+        if not self.resume and has_config:
+            hint = "" if list_checkpoints(self.run_dir) else " (it stopped before its first checkpoint; --resume starts it from step 0)"
             raise TrainingError(
-                f"{self.run_dir} already holds a run; continue it with `ganzoo train --resume {self.run_dir}` "
+                f"{self.run_dir} already holds a run{hint}; continue it with `ganzoo train --resume {self.run_dir}` "
                 "or choose another --out"
             )
-        if resume and not list_checkpoints(self.run_dir):
-            raise TrainingError(f"cannot resume {self.run_dir}: it has no checkpoints")
+        if self.resume and not has_config:
+            raise TrainingError(f"cannot resume {self.run_dir}: it has no checkpoints and no {CONFIG_FILE} (not a ganzoo run)")
+        if self.resume and list_checkpoints(self.run_dir):
+            reached = checkpoint_step(resolve_checkpoint(self.run_dir))
+            if self.config.train.steps < reached:
+                raise TrainingError(
+                    f"cannot resume {self.run_dir} to --steps {self.config.train.steps}: it is already at step "
+                    f"{reached}; give --steps {reached} or more (or sample from it as it is)"
+                )
 
     @classmethod
     def from_run_dir(cls, run_dir: str | Path, steps: int | None = None, **train: Any) -> Trainer:
@@ -155,7 +190,7 @@ class Trainer:
         position = {"epoch": 0, "batch_in_epoch": 0}
         self.train_seconds = 0.0
         self.last_checkpoint: Path | None = None
-        if self.resume:
+        if self.resume and list_checkpoints(self.run_dir):  # a run killed before its first checkpoint starts over
             self.last_checkpoint = resolve_checkpoint(self.run_dir)
             meta = restore_checkpoint(self.state, self.last_checkpoint)
             position = meta.get("data_position") or position
@@ -181,7 +216,15 @@ class Trainer:
 
     # -- the loop ---------------------------------------------------------------------------------
     def train(self) -> TrainResult:
-        """Train up to ``train.steps``; Ctrl-C stops after the current step with a checkpoint."""
+        """Train up to ``train.steps``; Ctrl-C or SIGTERM stops after the current step with a checkpoint.
+
+        The run directory stays locked until this returns (or the process dies)."""
+        try:
+            return self._train()
+        finally:
+            self.lock.release()
+
+    def _train(self) -> TrainResult:
         self._build()
         train = self.config.train
         if self.main:  # on resume too: the step target may have changed
@@ -197,7 +240,7 @@ class Trainer:
             with self.stop.installed():
                 metrics, interrupted = self._loop(log)
             if self.main:
-                if self.last_checkpoint is None or read_meta(self.last_checkpoint)["step"] != self.state.step:
+                if self.last_checkpoint is None or checkpoint_step(self.last_checkpoint) != self.state.step:
                     self._checkpoint()
                 if interrupted or self.state.step % train.sample_every:  # else the loop just drew this grid
                     self._sample()
@@ -209,7 +252,8 @@ class Trainer:
                 log.close()
         distributed.barrier(self.context)  # the other ranks wait for rank 0's last checkpoint
         distributed.shutdown(self.context)
-        return TrainResult(self.run_dir, self.state.step, self.last_checkpoint, interrupted, metrics, self.train_seconds)
+        return TrainResult(self.run_dir, self.state.step, self.last_checkpoint, interrupted,
+                           self.stop.signal_number if interrupted else None, metrics, self.train_seconds)
 
     def _loop(self, log: RunLog | None) -> tuple[dict[str, float], bool]:
         train = self.config.train

@@ -106,8 +106,8 @@ def run_train(args: argparse.Namespace) -> int:
         result = trainer.train()
     except TrainingError as exc:
         raise CommandError(str(exc)) from exc
-    if result.interrupted:
-        return INTERRUPTED_STATUS
+    if result.interrupted:  # 130 for Ctrl-C, 143 for SIGTERM: the shell's 128 + signal number
+        return 128 + result.stop_signal if result.stop_signal else INTERRUPTED_STATUS
     if trainer.main:  # under torchrun, one summary line (rank 0's)
         print(f"trained {trainer.spec.name} to step {result.step} in {result.train_seconds:.0f} s: {result.run_dir} "
               f"(checkpoint {result.checkpoint.name if result.checkpoint else '-'}, samples in {result.run_dir / 'samples'})",
