@@ -31,6 +31,7 @@ class RunLock:
         self.run_dir = Path(run_dir)
         self.path = self.run_dir / LOCK_FILE
         self._handle: IO[str] | None = None
+        self._created = False
 
     @property
     def held(self) -> bool:
@@ -85,6 +86,7 @@ class RunLock:
         if self.run_dir.exists() and not self.run_dir.is_dir():
             raise RunDirError(f"{self.run_dir} is a file, not a run directory; choose another --out")
         try:
+            self._created = not self.run_dir.exists()
             self.run_dir.mkdir(parents=True, exist_ok=True)
             return open(self.path, "a+", encoding="utf-8")
         except OSError as exc:
@@ -92,10 +94,21 @@ class RunLock:
             ) from None
 
     def release(self) -> None:
-        """Drop the lock (closing the file releases it; the file itself stays, it is harmless)."""
+        """Drop the lock (closing the file releases it; the file itself stays, it is harmless).
+
+        A directory this lock created and nothing else wrote into (a start that failed early) is removed."""
         if self._handle is not None:
+            self._remove_if_unused()
             self._handle.close()
             self._handle = None
+
+    def _remove_if_unused(self) -> None:
+        try:
+            if self._created and [p.name for p in self.run_dir.iterdir()] == [LOCK_FILE]:
+                self.path.unlink()
+                self.run_dir.rmdir()
+        except OSError:
+            pass
 
     def __enter__(self) -> RunLock:
         return self.acquire()
