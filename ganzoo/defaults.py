@@ -72,13 +72,17 @@ def _generator_step(state: GANState, num: int, labels: torch.Tensor | None) -> d
 
 
 def truncated_noise(num: int, dim: int, threshold: float, device: torch.device, generator: torch.Generator | None) -> torch.Tensor:
-    """Normal noise with every entry beyond ``threshold`` resampled (BigGAN's truncation trick)."""
-    z = torch.randn(num, dim, device=device, generator=generator)
+    """Normal noise with every entry beyond ``threshold`` resampled (BigGAN's truncation trick).
+
+    Drawn on the generator's device (a seeded CPU generator: the same noise everywhere), then moved to ``device``.
+    """
+    draw_on = generator.device if generator is not None else device
+    z = torch.randn(num, dim, device=draw_on, generator=generator)
     outside = z.abs() > threshold
     while outside.any():
-        z[outside] = torch.randn(int(outside.sum()), device=device, generator=generator)
+        z[outside] = torch.randn(int(outside.sum()), device=draw_on, generator=generator)
         outside = z.abs() > threshold
-    return z
+    return z.to(device)
 
 
 @torch.no_grad()

@@ -118,14 +118,21 @@ class GANState:
         self.scaler.update()
 
     def noise(self, num: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        """Standard normal latent vectors of size ``model.latent_dim``."""
-        return torch.randn(num, self.model_config.latent_dim, device=self.device, generator=generator)
+        """Standard normal latent vectors of size ``model.latent_dim``.
+
+        With a ``generator`` they are drawn on the generator's device and then moved to the model's, so a
+        seeded CPU generator gives the same latents on every device.
+        """
+        device = generator.device if generator is not None else self.device
+        return torch.randn(num, self.model_config.latent_dim, device=device, generator=generator).to(self.device)
 
     def random_labels(self, num: int, generator: torch.Generator | None = None) -> torch.Tensor | None:
-        """Uniform class labels for conditional models, ``None`` for unconditional ones."""
+        """Uniform class labels for conditional models, ``None`` for unconditional ones (drawn like :meth:`noise`)."""
         if not self.spec.conditional:
             return None
-        return torch.randint(0, self.model_config.num_classes, (num,), device=self.device, generator=generator)
+        device = generator.device if generator is not None else self.device
+        labels = torch.randint(0, self.model_config.num_classes, (num,), device=device, generator=generator)
+        return labels.to(self.device)
 
     def generate(self, z: torch.Tensor, labels: torch.Tensor | None = None, network: str = "generator") -> torch.Tensor:
         """Call a generator with the calling convention of the model's task."""

@@ -59,9 +59,10 @@ def test_a_result_cannot_be_recorded_twice(board):
     board.record(fake_result())
     with pytest.raises(DuplicateResultError, match=r"entry #1 .*recorded once"):
         board.record(fake_result(fid=9.0))
-    board.record(fake_result(metric_set=("fid",)))  # a different metric set is a different result
-    board.record(fake_result(protocol_hash="q" * 16))  # and so is another protocol
-    assert len(board.entries()) == 3
+    with pytest.raises(DuplicateResultError, match=r"entry #1 .*fid cannot be recorded again"):
+        board.record(fake_result(metric_set=("fid",)))  # a metric the entry already has
+    board.record(fake_result(protocol_hash="q" * 16))  # another protocol is another entry
+    assert len(board.entries()) == 2
 
 
 def test_rows_can_be_neither_changed_nor_deleted(board):

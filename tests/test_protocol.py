@@ -11,7 +11,7 @@ def test_every_hashed_field_changes_the_digest_but_the_name_does_not():
     base = get_preset("digits").with_changes(weights_sha256="ab" * 32)
     changes = {
         "dataset": "shapes", "split": "train", "task": "paired-image-to-image", "image_size": 64, "channels": 3,
-        "num_samples": 2000, "reference_size": 100, "feature_extractor": "timm:resnet18", "weights_sha256": "cd" * 32,
+        "num_samples": 2000, "reference_size": 100, "feature_extractor": "timm:resnet18", "weights_sha256": "cd" * 32, "reference_sha256": "ef" * 32,
         "isc_splits": 5, "kid_subsets": 10, "kid_subset_size": 100, "kid_degree": 2, "kid_coef0": 0.5,
         "prc_neighborhood": 5, "seed": 7, "direction": "BtoA", "batch_size": 64,
     }

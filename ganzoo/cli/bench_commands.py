@@ -102,8 +102,9 @@ def run_bench(args: argparse.Namespace) -> int:
         expected = metrics + (["paired"] if protocol.task == "paired-image-to-image" else [])
         existing = board.find(target.checkpoint_hash, protocol.digest(), expected)
         if existing is not None:
-            raise board.duplicate_error(existing)
-    result = run_benchmark(target, protocol, extractor, metrics, args.cache_dir, verbose=args.verbose)
+            raise board.duplicate_error(existing, expected)
+    result = run_benchmark(target, protocol, extractor, metrics, args.cache_dir, verbose=args.verbose,
+                           require_eligible=board is not None)
     if args.json:
         print(result.model_dump_json(indent=2, exclude={"sample_png_base64"}))
     else:

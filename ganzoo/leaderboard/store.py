@@ -3,8 +3,11 @@
 * Concurrency: WAL journal, a generous busy timeout and one ``BEGIN IMMEDIATE`` transaction per insert, so
   several processes can record at once without corrupting the file or losing rows.
 * Append-only: triggers abort any UPDATE or DELETE; this module has no path that changes a row.
-* No accidental duplicates: a result is unique on (checkpoint hash, protocol hash, metric set); recording
-  the same evaluation again raises :class:`DuplicateResultError` naming the existing row.
+* One checkpoint is one entry per protocol: metrics recorded later for the same checkpoint and protocol
+  join its entry (rows are merged when read); recording a metric it already has raises
+  :class:`DuplicateResultError` naming the existing entry.
+* Only fair results: a run whose training data overlaps the protocol's reference images is refused
+  (:class:`~ganzoo.metrics.result.IneligibleResultError`).
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from contextlib import closing
 from pathlib import Path
 from typing import Any, Iterator, Mapping, Sequence
 
-from ganzoo.metrics.result import BenchResult
+from ganzoo.metrics.result import BenchResult, IneligibleResultError
 
 DB_ENV = "GANZOO_LEADERBOARD_DB"
 BUSY_TIMEOUT_MS = 60_000
@@ -66,8 +69,16 @@ _PLAIN_COLUMNS = ("recorded_at", "model", "task", "plugin", "plugin_version", "g
                   "checkpoint_hash", "checkpoint_path", "run_dir", "train_steps", "train_seconds", "eval_seconds")
 
 
+# pseudo-metric that comes with every paired-translation result (L1/PSNR/SSIM); it never makes a clash
+_COMPANION_METRICS = {"paired"}
+
+
 class DuplicateResultError(ValueError):
-    """The same checkpoint was already recorded under the same protocol with the same metrics."""
+    """The same checkpoint already has one of these metrics recorded under the same protocol."""
+
+
+def _clashing(recorded: Sequence[str], new: Sequence[str]) -> set[str]:
+    return (set(recorded) & set(new)) - _COMPANION_METRICS
 
 
 def default_db_path() -> Path:
@@ -109,6 +120,7 @@ class Leaderboard:
     def record(self, result: BenchResult | Mapping[str, Any]) -> int:
         """Append one result (a :class:`~ganzoo.metrics.result.BenchResult` or its dict); returns its id."""
         result = result if isinstance(result, BenchResult) else BenchResult(**result)
+        result.check_eligible()
         data = result.model_dump()
         row = {key: data[key] for key in _PLAIN_COLUMNS}
         row.update({column: _dumps(data[field]) for column, field in _JSON_COLUMNS.items()})
@@ -118,6 +130,12 @@ class Leaderboard:
         with closing(self._connect()) as connection:
             connection.execute("BEGIN IMMEDIATE")
             try:
+                recorded = connection.execute(
+                    "SELECT metric_set FROM results WHERE checkpoint_hash = ? AND protocol_hash = ?",
+                    (result.checkpoint_hash, result.protocol_hash),
+                ).fetchall()
+                if any(_clashing(metric_set.split(","), result.metric_set) for (metric_set,) in recorded):
+                    raise sqlite3.IntegrityError("UNIQUE: metric already recorded for this checkpoint and protocol")
                 cursor = connection.execute(f"INSERT INTO results ({columns}) VALUES ({placeholders})", row)
                 connection.execute("COMMIT")
             except sqlite3.IntegrityError as exc:
@@ -127,32 +145,37 @@ class Leaderboard:
                 existing = self.find(result.checkpoint_hash, result.protocol_hash, result.metric_set)
                 if existing is None:
                     raise
-                raise self.duplicate_error(existing) from None
+                raise self.duplicate_error(existing, result.metric_set) from None
             except BaseException:
                 if connection.in_transaction:
                     connection.execute("ROLLBACK")
                 raise
             return int(cursor.lastrowid)
 
-    def duplicate_error(self, existing: Entry) -> DuplicateResultError:
-        """The error for recording ``existing``'s evaluation a second time."""
+    def duplicate_error(self, existing: Entry, metric_set: Sequence[str] = ()) -> DuplicateResultError:
+        """The error for recording metrics ``existing`` already has (``metric_set``: the new ones)."""
+        again = ",".join(sorted(_clashing(existing.metric_set, metric_set))) or existing.metric_key
         return DuplicateResultError(
             f"already on the leaderboard {self.path} as entry #{existing.id} (recorded {existing.recorded_at}): "
             f"checkpoint {existing.checkpoint_hash[:16]} of {existing.model} under protocol {existing.protocol_name} "
-            f"({existing.protocol_hash}) with metrics {existing.metric_key}; results are append-only and recorded once"
+            f"({existing.protocol_hash}) with metrics {existing.metric_key}; {again} cannot be recorded again "
+            "(results are append-only and recorded once; other metrics join the entry)"
         )
 
-    def find(self, checkpoint_hash: str, protocol_hash: str, metric_set: Sequence[str]) -> Entry | None:
-        """The entry recorded for this checkpoint, protocol and metric set, if any."""
+    def find(self, checkpoint_hash: str, protocol_hash: str, metric_set: Sequence[str] = ()) -> Entry | None:
+        """The entry of this checkpoint under this protocol if it exists and (when given) has one of ``metric_set``."""
         if not self.path.exists():
             return None
         with closing(self._connect()) as connection:
             connection.row_factory = sqlite3.Row
-            row = connection.execute(
-                "SELECT * FROM results WHERE checkpoint_hash = ? AND protocol_hash = ? AND metric_set = ?",
-                (checkpoint_hash, protocol_hash, ",".join(sorted(metric_set))),
-            ).fetchone()
-        return _entry(row) if row else None
+            rows = connection.execute(
+                "SELECT * FROM results WHERE checkpoint_hash = ? AND protocol_hash = ? ORDER BY id",
+                (checkpoint_hash, protocol_hash),
+            ).fetchall()
+        if not rows:
+            return None
+        [entry] = merge_entries([_entry(row) for row in rows])
+        return entry if not metric_set or _clashing(entry.metric_set, metric_set) else None
 
     def entries(self, dataset: str | None = None, protocol: str | None = None) -> list[Entry]:
         """Recorded results, oldest first, optionally of one dataset and one protocol (name or hash prefix)."""
@@ -168,7 +191,7 @@ class Leaderboard:
         with closing(self._connect()) as connection:
             connection.row_factory = sqlite3.Row
             rows = connection.execute(query + " ORDER BY id", params).fetchall()
-        return [_entry(row) for row in rows]
+        return merge_entries([_entry(row) for row in rows])
 
     def integrity_ok(self) -> bool:
         """SQLite's own integrity check of the file."""
@@ -188,6 +211,23 @@ def _entry(row: sqlite3.Row) -> Entry:
     png = row["sample_png"]
     data["sample_png_base64"] = base64.b64encode(png).decode("ascii") if png else None
     return Entry(**data)
+
+
+def merge_entries(entries: Sequence[Entry]) -> list[Entry]:
+    """One entry per (checkpoint, protocol): rows recorded later add their metrics to the first row's entry."""
+    merged: dict[tuple[str, str], Entry] = {}
+    for entry in entries:
+        key = (entry.checkpoint_hash, entry.protocol_hash)
+        first = merged.get(key)
+        if first is None:
+            merged[key] = entry
+            continue
+        metric_set = sorted(set(first.metric_set) | set(entry.metric_set))
+        merged[key] = first.model_copy(update={
+            "metric_set": metric_set, "metrics": {**first.metrics, **entry.metrics},
+            "sample_png_base64": first.sample_png_base64 or entry.sample_png_base64,
+        })
+    return list(merged.values())
 
 
 def iter_protocol_groups(entries: list[Entry]) -> Iterator[tuple[str, list[Entry]]]:

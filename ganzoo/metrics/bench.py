@@ -34,11 +34,14 @@ from ganzoo.metrics.protocol import (
     get_preset,
     protocol_task,
 )
-from ganzoo.metrics.result import BenchResult
+from ganzoo.metrics.result import BenchResult, IneligibleResultError, ineligibility
 from ganzoo.metrics.reference import (
     ReferenceImages,
+    dataset_task,
     default_cache_root,
     fidelity_kwargs,
+    fingerprint,
+    image_digests,
     load_split,
     reference_images,
     reference_size,
@@ -88,12 +91,17 @@ def digest_json(data: Any) -> str:
 
 
 def hardware_info(device: torch.device) -> dict[str, Any]:
-    """Where the evaluation ran (for provenance; timings are only comparable on the same hardware)."""
+    """Where and with what the evaluation ran (timings are only comparable on the same hardware; metric
+    implementations can change between torch-fidelity and ganzoo versions)."""
+    import torch_fidelity
+
     info: dict[str, Any] = {
         "platform": platform.platform(),
         "machine": platform.machine(),
         "python": platform.python_version(),
         "torch": torch.__version__,
+        "torch_fidelity": torch_fidelity.__version__,
+        "ganzoo": __version__,
         "cpu_count": os.cpu_count(),
         "torch_threads": torch.get_num_threads(),
         "device": str(device),
@@ -139,7 +147,26 @@ def resolve_protocol(
             f"protocol {resolved.name!r} pins feature-extractor weights {resolved.weights_sha256[:16]}..., "
             f"but the weights found have sha256 {extractor.weights_sha256[:16]}..."
         )
-    return resolved.with_changes(weights_sha256=extractor.weights_sha256), extractor
+    return pin_reference(resolved.with_changes(weights_sha256=extractor.weights_sha256)), extractor
+
+
+def pin_reference(protocol: Protocol) -> Protocol:
+    """``protocol`` with the fingerprint of its reference images' content (``reference_sha256``).
+
+    A ``reference_size`` that covers the whole split is the same protocol as no limit (so it keeps the
+    preset's name and hash); a protocol that already pins a fingerprint must find exactly that data.
+    """
+    images = reference_images(protocol)
+    if protocol.reference_size is not None and protocol.reference_size >= len(images.items):  # type: ignore[arg-type]
+        protocol = protocol.model_copy(update={"reference_size": None}).named_after_preset(protocol.preset_name)
+        images = reference_images(protocol)
+    found = fingerprint(image_digests(images))
+    if protocol.reference_sha256 and protocol.reference_sha256 != found:
+        raise ProtocolError(
+            f"protocol {protocol.name!r} pins reference data {protocol.reference_sha256[:16]}..., but the "
+            f"{protocol.dataset}/{protocol.split} images found now have fingerprint {found[:16]}... (the data changed)"
+        )
+    return protocol.with_changes(reference_sha256=found)
 
 
 # -- targets --------------------------------------------------------------------------------------------
@@ -218,6 +245,40 @@ def _train_seconds(loaded: Any) -> float | None:
 
 
 # -- evaluation -----------------------------------------------------------------------------------------
+def training_overlap(target: BenchTarget, protocol: Protocol) -> int | None:
+    """How many of the protocol's reference images are also in the run's training data (``None``: untrained).
+
+    Training images are loaded as the protocol sees images (its resolution, channels and field) and compared
+    by content, so a split, a folder or a copy of the reference data under another name are all caught.
+    """
+    if target.run_dir is None:
+        return None
+    from ganzoo.config import DataConfig, ModelConfig
+    from ganzoo.data import DataError, build_dataset
+
+    data = target.config.data
+    train_data = DataConfig(**{**data.model_dump(), "download": False})
+    model = ModelConfig(image_size=protocol.image_size, channels=protocol.channels)
+    try:
+        items = build_dataset(train_data, model, dataset_task(protocol), data.split)
+    except (DataError, OSError, RuntimeError):
+        return None  # training data no longer readable here: cannot be checked
+    seen = set(image_digests(ReferenceImages(items, target_key(protocol))))
+    return sum(digest in seen for digest in image_digests(reference_images(protocol)))
+
+
+def check_training_overlap(target: BenchTarget, protocol: Protocol) -> int | None:
+    """:func:`training_overlap`, refusing with :class:`IneligibleResultError` a run trained on the reference."""
+    overlap = training_overlap(target, protocol)
+    size = len(reference_images(protocol))
+    reason = ineligibility(overlap, size, f"{target.config.data.dataset}/{target.config.data.split}",
+                           f"{protocol.dataset}/{protocol.split}")
+    if reason:
+        raise IneligibleResultError(f"cannot record {target.spec.name} ({target.run_dir}) under protocol "
+                                    f"{protocol.name}: {reason}")
+    return overlap
+
+
 def parse_metrics(text: str | Iterable[str] | None) -> list[str]:
     """``"fid,kid"`` -> ``["fid", "kid"]`` (validated, in canonical order); ``None``: all four."""
     if text is None:
@@ -260,12 +321,18 @@ def run_benchmark(
     cache_root: str | os.PathLike[str] | None = None,
     verbose: bool = False,
     sample_grid: bool = True,
+    require_eligible: bool = False,
 ) -> BenchResult:
-    """Compute ``metrics`` for ``target`` under ``protocol`` (reference statistics cached under ``cache_root``)."""
+    """Compute ``metrics`` for ``target`` under ``protocol`` (reference statistics cached under ``cache_root``).
+
+    ``require_eligible`` refuses up front (:class:`IneligibleResultError`) a run whose training data holds
+    the reference images; otherwise their number is only recorded in the result.
+    """
     import torch_fidelity
 
     metrics = parse_metrics(metrics)
     started = time.perf_counter()
+    overlap = check_training_overlap(target, protocol) if require_eligible else training_overlap(target, protocol)
     cache = Path(cache_root) if cache_root else default_cache_root()
     reference = register_reference(protocol)
     references = reference_size(protocol, cache)
@@ -305,6 +372,7 @@ def run_benchmark(
         metrics=values,
         num_samples=generated,
         reference_size=references,
+        training_overlap=overlap,
         config=target.config.model_dump(mode="json"),
         config_hash=digest_json(target.config.model_dump(mode="json"))[:16],
         checkpoint_hash=target.checkpoint_hash,

@@ -16,6 +16,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 METRIC_NAMES = ("isc", "fid", "kid", "prc")
 RESIZE_POLICY = "to-reference-bilinear-antialias"
+CUSTOM_SUFFIX = "-custom"
+# fields filled from what is found (weights, data) when a protocol is resolved, not chosen by the user
+RESOLVED_FIELDS = ("weights_sha256", "reference_sha256")
 
 
 class ProtocolError(ValueError):
@@ -39,6 +42,9 @@ class Protocol(BaseModel):
     reference_size: int | None = Field(None, ge=2, description="use only the first N reference images (None: all)")
     feature_extractor: str = Field(description="inception-v3-compat, ganzoo-digits-cnn, ganzoo-shapes-cnn, timm:<name>")
     weights_sha256: str | None = Field(None, description="sha256 of the feature-extractor weights (filled when resolved)")
+    reference_sha256: str | None = Field(
+        None, description="fingerprint of the reference images' content (filled when resolved): changed data, new hash"
+    )
     isc_splits: int = Field(10, ge=1)
     kid_subsets: int = Field(100, ge=1)
     kid_subset_size: int = Field(1000, ge=2)
@@ -80,14 +86,32 @@ class Protocol(BaseModel):
         if not changes:
             return self
         data = self.model_dump()
-        touched = {key for key, value in changes.items() if data.get(key) != value}
         data.update(changes)
-        if touched - {"name", "weights_sha256"} and "name" not in changes and self.name in PRESETS:
-            data["name"] = f"{self.name}-custom"
         try:
-            return Protocol(**data)
+            changed = Protocol(**data)
         except ValueError as exc:
             raise ProtocolError(f"invalid protocol {data.get('name')!r}: {exc}") from None
+        return changed if "name" in changes else changed.named_after_preset(self.preset_name)
+
+    @property
+    def preset_name(self) -> str | None:
+        """The preset this protocol derives from (``digits`` for ``digits`` and ``digits-custom``), if any."""
+        base = self.name.removesuffix(CUSTOM_SUFFIX)
+        return base if base in PRESETS else None
+
+    def settings(self) -> dict[str, Any]:
+        """What is chosen rather than measured: the hashed fields less the resolved fingerprints."""
+        return self.model_dump(mode="json", exclude={"name", *RESOLVED_FIELDS})
+
+    def named_after_preset(self, preset: str | None) -> "Protocol":
+        """Named ``preset`` when its settings equal that preset's, else ``<preset>-custom`` (no preset: as is).
+
+        So a field set to the value the preset already has never opens a separate ``-custom`` table.
+        """
+        if preset is None or preset not in PRESETS:
+            return self
+        name = preset if self.settings() == PRESETS[preset].settings() else f"{preset}{CUSTOM_SUFFIX}"
+        return self if name == self.name else self.model_copy(update={"name": name})
 
 
 def _preset(**fields: Any) -> Protocol:

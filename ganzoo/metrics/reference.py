@@ -8,6 +8,7 @@ never be confused with another protocol's.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -51,7 +52,8 @@ def source_key(protocol: Protocol) -> str:
     return "input"
 
 
-def _dataset_task(protocol: Protocol) -> str:
+def dataset_task(protocol: Protocol) -> str:
+    """The dataset task (item fields) the protocol's data is loaded for."""
     return "unconditional" if protocol.task == "noise-to-image" else protocol.task
 
 
@@ -64,7 +66,7 @@ def load_split(protocol: Protocol, split: str | None = None) -> Dataset:
     split = split or protocol.split
     data = DataConfig(dataset=protocol.dataset, split=split)
     model = ModelConfig(image_size=protocol.image_size, channels=protocol.channels)
-    return build_dataset(data, model, _dataset_task(protocol), split)
+    return build_dataset(data, model, dataset_task(protocol), split)
 
 
 class ReferenceImages(Dataset):
@@ -87,6 +89,31 @@ class ReferenceImages(Dataset):
 def reference_images(protocol: Protocol) -> ReferenceImages:
     """The reference images of ``protocol`` (its split, target field and size limit)."""
     return ReferenceImages(load_split(protocol), target_key(protocol), protocol.reference_size)
+
+
+def image_digests(images: ReferenceImages) -> list[bytes]:
+    """sha256 of every image's uint8 pixels (with its shape), in order: the content the metrics see."""
+    tensors = getattr(images.items, "tensors", None)
+    if isinstance(tensors, dict) and images.key in tensors:  # preloaded: convert all at once
+        pixels: Any = to_uint8(tensors[images.key][: len(images)])
+    else:
+        pixels = (images[index] for index in range(len(images)))
+    return [hashlib.sha256(repr(tuple(image.shape)).encode() + image.numpy().tobytes()).digest() for image in pixels]
+
+
+def fingerprint(digests: list[bytes]) -> str:
+    """One sha256 over the ordered per-image digests: equal only for the same images in the same order."""
+    return hashlib.sha256(b"".join(digests)).hexdigest()
+
+
+def reference_fingerprint(protocol: Protocol) -> tuple[str, int]:
+    """The fingerprint of the protocol's reference images and how many there are.
+
+    Computed from the data every time (never cached), so replaced files or arrays change the protocol hash
+    and with it the name of the cached statistics.
+    """
+    digests = image_digests(reference_images(protocol))
+    return fingerprint(digests), len(digests)
 
 
 def reference_name(protocol: Protocol) -> str:

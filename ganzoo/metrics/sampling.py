@@ -1,8 +1,8 @@
 """Models as torch-fidelity inputs: samples are produced in memory, batch by batch (no image files).
 
 torch-fidelity asks a :class:`~torch_fidelity.GenerativeModelBase` for batches by calling it with noise.
-ganzoo's wrappers ignore that noise (models draw their own through ``ganzoo_sample`` from a generator
-seeded by the protocol) and only use its batch size, so plugins with their own samplers (truncation,
+ganzoo's wrappers ignore that noise (models draw their own through ``ganzoo_sample`` from a CPU generator
+seeded by the protocol, so the latents are the same on every device) and only use its batch size, so plugins with their own samplers (truncation,
 pyramids, iterative samplers, translation) are evaluated exactly as they sample.
 """
 
@@ -20,6 +20,11 @@ from ganzoo.plugins import PluginHost, get_host
 from ganzoo.state import GANState
 
 
+def sampling_generator(seed: int) -> torch.Generator:
+    """The seeded generator samples are drawn with under a protocol: always on the CPU."""
+    return torch.Generator(device="cpu").manual_seed(seed)
+
+
 class _ModelInput(GenerativeModelBase):
     """Shared plumbing: a seeded torch generator and the plugin host."""
 
@@ -27,7 +32,9 @@ class _ModelInput(GenerativeModelBase):
         super().__init__()
         self.state, self.protocol = state, protocol
         self.host = host or get_host()
-        self.generator = torch.Generator(device=state.device).manual_seed(protocol.seed)
+        # a CPU generator on every device: CUDA's generator gives other numbers for the same seed, and one
+        # protocol hash must mean one set of latents (noise is drawn here and moved to the model's device)
+        self.generator = sampling_generator(protocol.seed)
 
     @property
     def z_size(self) -> int:
