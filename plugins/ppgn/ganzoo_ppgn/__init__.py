@@ -1,0 +1,1 @@
+"""Plug & Play Generative Networks for ganzoo (see ganzoo_ppgn.plugin)."""
