@@ -313,6 +313,24 @@ def _check_sizes(protocol: Protocol, metrics: Sequence[str], generated: int, ref
         raise BenchError(f"precision/recall needs more than prc_neighborhood={protocol.prc_neighborhood} images per side")
 
 
+def check_independent_of_extractor(target: BenchTarget, protocol: Protocol) -> None:
+    """Refuse a run that holds the protocol's own feature extractor as one of its networks.
+
+    Networks built from pretrained weights (ppgn's condition network, for example) expose the sha256 of
+    that file as ``weights_sha256``.  A sampler that climbs the metric's own classifier makes IS (and
+    FID/KID, which share its features) meaningless, so such a run cannot be scored under that protocol.
+    """
+    for name in target.state.networks:
+        digest = getattr(target.state.unwrapped(name), "weights_sha256", None)
+        if digest and protocol.weights_sha256 and digest == protocol.weights_sha256:
+            raise BenchError(
+                f"cannot evaluate {target.spec.name!r} under protocol {protocol.name!r}: its network {name!r} is the "
+                f"protocol's feature extractor {protocol.feature_extractor} (weights sha256 {digest[:16]}...); a model "
+                "steered by the metric's own classifier would make IS/FID/KID meaningless. Train it with another "
+                "classifier or evaluate it with another feature extractor (--feature-extractor)"
+            )
+
+
 def run_benchmark(
     target: BenchTarget,
     protocol: Protocol,
@@ -331,6 +349,7 @@ def run_benchmark(
     import torch_fidelity
 
     metrics = parse_metrics(metrics)
+    check_independent_of_extractor(target, protocol)
     started = time.perf_counter()
     overlap = check_training_overlap(target, protocol) if require_eligible else training_overlap(target, protocol)
     cache = Path(cache_root) if cache_root else default_cache_root()
@@ -495,10 +514,13 @@ def prepare(
             protocol_changes.setdefault("direction", getattr(loaded.config.data, "direction", None))
         resolved, extractor = resolve_protocol(loaded.spec.task, dataset or loaded.config.data.dataset, protocol,
                                                weights, **protocol_changes)
+        check_independent_of_extractor(loaded, resolved)
         return loaded, resolved, extractor
     spec = get_host().get_model(str(target))
     resolved, extractor = resolve_protocol(spec.task, dataset, protocol, weights, **protocol_changes)
-    return load_target(target, resolved, overrides=overrides, device=device), resolved, extractor
+    loaded = load_target(target, resolved, overrides=overrides, device=device)
+    check_independent_of_extractor(loaded, resolved)
+    return loaded, resolved, extractor
 
 
 def bench(

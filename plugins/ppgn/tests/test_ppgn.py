@@ -292,3 +292,15 @@ def test_classifier_that_does_not_fit_the_config_is_a_config_error() -> None:
         config = resolve_config(spec, values={"model": {**spec.tiny_config, **change}})
         with pytest.raises(ConfigError, match=field):
             build_state(spec, config, device="cpu")
+
+
+# -- bench ------------------------------------------------------------------------------------------------
+def test_bench_refuses_a_run_steered_by_the_protocols_own_classifier() -> None:
+    from ganzoo.metrics.bench import BenchError, prepare
+
+    tiny = [f"model.{key}={value}" for key, value in get_model("ppgn").tiny_config.items()]
+    with pytest.raises(BenchError, match="feature extractor ganzoo-digits-cnn.*meaningless"):
+        prepare("ppgn", protocol="digits", overrides=[*tiny, "model.classifier=ganzoo-digits-cnn",
+                                                      "model.latent_dim=64"])
+    target, protocol, _ = prepare("ppgn", protocol="digits", overrides=tiny)  # its own classifier: fine
+    assert target.state.networks["classifier"].weights_sha256 != protocol.weights_sha256
