@@ -57,8 +57,20 @@ def test_inception_weights_are_found_in_the_hub_cache(random_inception, tmp_path
     hub_file.parent.mkdir(parents=True)
     hub_file.symlink_to(random_inception)
     digest = sha256_file(random_inception)
-    monkeypatch.setenv(extractors.INCEPTION_HASH_ENV, digest[:8])
+    monkeypatch.setenv(extractors.INCEPTION_HASH_ENV, digest)
     assert find_inception_weights() == (hub_file, digest)
+
+
+def test_inception_weights_need_the_full_sha256_not_its_prefix(random_inception, monkeypatch):
+    digest = sha256_file(random_inception)
+    # a file that shares the published 8-digit prefix but is not the official file (prefix collisions are cheap)
+    monkeypatch.setattr(extractors, "INCEPTION_SHA256_PREFIX", digest[:8])
+    monkeypatch.setattr(extractors, "INCEPTION_SHA256", digest[:8] + "0" * 56, raising=False)
+    with pytest.raises(ExtractorError, match="not the official InceptionV3 file"):
+        find_inception_weights(random_inception)
+    monkeypatch.setenv(extractors.INCEPTION_HASH_ENV, digest[:8])
+    with pytest.raises(ExtractorError, match="not a full sha256"):
+        find_inception_weights(random_inception)
 
 
 def test_bench_with_inception_weights_from_a_file(random_inception, monkeypatch, tmp_path):

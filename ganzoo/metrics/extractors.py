@@ -4,7 +4,7 @@ Three families, all usable for IS (logits) and FID / KID / precision-recall (fea
 
 * ``inception-v3-compat``: torch-fidelity's TF-compatible InceptionV3.  Its weights are never downloaded:
   they are looked up at ``--weights``, ``$GANZOO_INCEPTION_WEIGHTS`` or torch hub's checkpoint cache, and
-  their sha256 must start with the prefix published in the file name (torch hub's naming convention).
+  their full sha256 must be the official file's before torch-fidelity loads them (it unpickles that file).
 * ``ganzoo-digits-cnn`` / ``ganzoo-shapes-cnn``: small classifiers trained by ganzoo and shipped inside the
   package (see :mod:`ganzoo.metrics.classifier`).
 * ``timm:<model>``: any timm backbone, with weights from ``--weights`` or the Hugging Face cache.
@@ -16,6 +16,7 @@ to its own input (channel conversion and resizing); that adaptation is part of t
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -30,11 +31,14 @@ from ganzoo.metrics.classifier import load_classifier, read_card, sha256_file
 
 INCEPTION = "inception-v3-compat"
 INCEPTION_FILE = URL_INCEPTION_V3.rsplit("/", 1)[-1]  # weights-inception-2015-12-05-6726825d.pth
-# torch hub names weight files "<name>-<first 8 hex digits of the file's sha256>.<ext>": this prefix is the
-# hash torch-fidelity publishes for the official file.
+# The official file's full sha256 (torch hub names it after the first 8 hex digits).  torch-fidelity loads it
+# with torch.load(weights_only=False), which can run code: nothing else may reach that call.
+INCEPTION_SHA256 = "6726825d0af5f729cebd5821db510b11b1cfad8faad88a03f1befd49fb9129b2"
 INCEPTION_SHA256_PREFIX = INCEPTION_FILE.rsplit("-", 1)[-1].split(".")[0]
+assert INCEPTION_SHA256.startswith(INCEPTION_SHA256_PREFIX)
 INCEPTION_WEIGHTS_ENV = "GANZOO_INCEPTION_WEIGHTS"
-# Lets tests (and users of a re-exported Inception port) accept another file; the hash is still recorded.
+# Lets tests (and users of a re-exported Inception port) accept another file, named by its full sha256; the
+# hash is still recorded in the protocol.
 INCEPTION_HASH_ENV = "GANZOO_INCEPTION_SHA256"
 SHIPPED = {"ganzoo-digits-cnn": "digits-cnn", "ganzoo-shapes-cnn": "shapes-cnn"}
 TIMM_PREFIX = "timm:"
@@ -166,7 +170,7 @@ def find_inception_weights(weights: str | os.PathLike[str] | None = None) -> tup
     """Locate the InceptionV3 weights and check their hash; returns ``(path, sha256)``.
 
     A missing file is an error that says which file to fetch from where and where to put it; a file whose
-    sha256 does not start with the published prefix (or ``$GANZOO_INCEPTION_SHA256``) is rejected.
+    full sha256 is not the official file's (or ``$GANZOO_INCEPTION_SHA256``) is rejected before anything loads it.
     """
     searched = inception_search_paths(weights)
     explicit = [p for p in searched[:-1]]
@@ -182,12 +186,14 @@ def find_inception_weights(weights: str | os.PathLike[str] | None = None) -> tup
             f"(torch hub's cache; set $TORCH_HOME to move it), or pass its path with --weights PATH or "
             f"${INCEPTION_WEIGHTS_ENV}=PATH"
         )
+    expected = os.environ.get(INCEPTION_HASH_ENV, INCEPTION_SHA256).strip().lower()
+    if not re.fullmatch(r"[0-9a-f]{64}", expected):
+        raise ExtractorError(f"${INCEPTION_HASH_ENV} = {expected[:80]!r} is not a full sha256 (64 hex digits)")
     digest = sha256_file(path)
-    expected = os.environ.get(INCEPTION_HASH_ENV, INCEPTION_SHA256_PREFIX).lower()
-    if not digest.startswith(expected):
+    if digest != expected:
         raise ExtractorError(
-            f"{path} is not the official InceptionV3 file: its sha256 is {digest}, expected one starting with "
-            f"{expected} (the file {INCEPTION_FILE} from {URL_INCEPTION_V3})"
+            f"{path} is not the official InceptionV3 file: its sha256 is {digest}, expected {expected} "
+            f"(the file {INCEPTION_FILE} from {URL_INCEPTION_V3})"
         )
     return path, digest
 

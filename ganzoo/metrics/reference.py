@@ -165,7 +165,12 @@ def to_reference(images: torch.Tensor, protocol: Protocol) -> torch.Tensor:
 
 
 def fidelity_kwargs(protocol: Protocol, cache_root: Path, device: torch.device, verbose: bool) -> dict[str, Any]:
-    """The torch-fidelity keyword arguments every computation under ``protocol`` shares."""
+    """The torch-fidelity keyword arguments every computation under ``protocol`` shares.
+
+    Also makes torch-fidelity's cache pickle-free (:mod:`ganzoo.metrics.cache`) before it is used."""
+    from ganzoo.metrics import cache
+
+    cache.install()
     return {
         "cuda": device.type == "cuda",
         "batch_size": protocol.batch_size,
