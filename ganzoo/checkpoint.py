@@ -47,6 +47,9 @@ _STAGING = re.compile(r"^\.step-\d+\.(\d+)\.(?:tmp|deleting)$")
 _FILES = (WEIGHTS_FILE, STATE_FILE, META_FILE)
 
 
+ALLOW_OTHER_PLUGIN_ENV = "GANZOO_ALLOW_OTHER_PLUGIN"
+
+
 class CheckpointError(ValueError):
     """A run directory or checkpoint that cannot be used; the message names it."""
 
@@ -304,12 +307,40 @@ def checkpoint_step(checkpoint_path: str | Path) -> int:
     return int(read_meta(checkpoint_path)["step"])
 
 
-def restore_checkpoint(state: GANState, checkpoint_path: str | Path, rng: bool = True) -> dict[str, Any]:
-    """Load a checkpoint folder into ``state`` (and, when ``rng``, the random generators); returns its meta."""
+def check_trained_by(meta: Mapping[str, Any], spec: ModelSpec, checkpoint_path: Path,
+                     allow_other_plugin: bool | None = None) -> None:
+    """Refuse a checkpoint trained by another distribution than the one now providing its model name.
+
+    The same name from another plugin may be different code (a hijack, a fork); ``allow_other_plugin`` (or
+    ``$GANZOO_ALLOW_OTHER_PLUGIN=1``, the CLI's ``--allow-other-plugin``) loads it anyway.
+    """
+    from ganzoo.plugins import canonical_name
+
+    if allow_other_plugin is None:
+        allow_other_plugin = os.environ.get(ALLOW_OTHER_PLUGIN_ENV, "").strip().lower() in {"1", "true", "yes", "on"}
+    trained_by = meta.get("plugin")
+    if allow_other_plugin or not isinstance(trained_by, str) or trained_by in ("", "?") or not spec.distribution:
+        return
+    if canonical_name(trained_by) != canonical_name(spec.distribution):
+        raise CheckpointError(
+            f"checkpoint {checkpoint_path} was trained by {trained_by} {meta.get('plugin_version', '')}, but model "
+            f"{spec.name!r} now comes from {spec.distribution} {spec.version}; install {trained_by} (or choose it "
+            f"with GANZOO_PREFER={spec.name}={trained_by}), or load it anyway with --allow-other-plugin "
+            f"(${ALLOW_OTHER_PLUGIN_ENV}=1)"
+        )
+
+
+def restore_checkpoint(state: GANState, checkpoint_path: str | Path, rng: bool = True,
+                       allow_other_plugin: bool | None = None) -> dict[str, Any]:
+    """Load a checkpoint folder into ``state`` (and, when ``rng``, the random generators); returns its meta.
+
+    A checkpoint trained by another distribution than the one providing the model now is refused unless
+    ``allow_other_plugin`` (see :func:`check_trained_by`)."""
     from safetensors.torch import load_file
 
     checkpoint_path = Path(checkpoint_path)
     meta = read_meta(checkpoint_path)
+    check_trained_by(meta, state.spec, checkpoint_path, allow_other_plugin)
     try:
         weights = _nest_weights(load_file(str(checkpoint_path / WEIGHTS_FILE), device=str(state.device)))
         rest = torch.load(checkpoint_path / STATE_FILE, map_location=state.device, weights_only=True)

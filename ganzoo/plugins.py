@@ -6,19 +6,25 @@ distribution, version, error) and skipped, and every other plugin keeps working.
 turns such failures into errors; ``GANZOO_DISABLE_PLUGINS=a,b`` skips plugins by entry-point or
 distribution name.
 
+Two plugins that register the same model name never pick a winner silently: the name is reported as a
+conflict (``ganzoo list``, ``ganzoo doctor``) and cannot be used until one plugin is disabled or
+``GANZOO_PREFER=MODEL=DISTRIBUTION[,...]`` names the distribution that provides it.
+
 Nothing here imports torch: listing models stays fast.
 """
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import fnmatch
 import os
 import re
+import sys
 import traceback
 from dataclasses import dataclass, field
 from importlib import metadata
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
 import pluggy
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
@@ -30,12 +36,17 @@ from ganzoo.specs import LossSpec, ModelSpec
 ENTRY_POINT_GROUP = "ganzoo"
 STRICT_ENV = "GANZOO_STRICT_PLUGINS"
 DISABLE_ENV = "GANZOO_DISABLE_PLUGINS"
+PREFER_ENV = "GANZOO_PREFER"
 API_ATTRIBUTE = "GANZOO_API"
 CORE_PLUGIN_NAME = "ganzoo-core"
 
 
 class PluginError(RuntimeError):
     """A plugin could not be loaded, validated or registered (raised only in strict mode)."""
+
+
+class ModelConflictError(PluginError):
+    """A model name that more than one installed plugin registers, with no preference set."""
 
 
 class UnknownNameError(KeyError):
@@ -73,6 +84,25 @@ class PluginRecord:
         }
 
 
+@contextlib.contextmanager
+def stdout_to_stderr() -> Iterator[None]:
+    """Send everything written to stdout meanwhile to stderr: ``print`` and writes to file descriptor 1."""
+    sys.stdout.flush()
+    saved_fd = None
+    try:
+        saved_fd = os.dup(1)
+        os.dup2(2, 1)
+    except OSError:  # no real descriptors (embedded interpreters): sys.stdout alone is redirected
+        saved_fd = None
+    try:
+        with contextlib.redirect_stdout(sys.stderr):
+            yield
+    finally:
+        if saved_fd is not None:
+            os.dup2(saved_fd, 1)
+            os.close(saved_fd)
+
+
 def _env_flag(name: str) -> bool:
     return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
 
@@ -84,6 +114,12 @@ def canonical_name(name: str) -> str:
 
 def _env_list(name: str) -> set[str]:
     return {part.strip() for part in os.environ.get(name, "").split(",") if part.strip()}
+
+
+def _env_preferences() -> dict[str, str]:
+    """``GANZOO_PREFER=dcgan=ganzoo-plugin-dcgan,other=dist`` -> ``{"dcgan": "ganzoo-plugin-dcgan", ...}``."""
+    pairs = (part.split("=", 1) for part in _env_list(PREFER_ENV) if "=" in part)
+    return {model.strip(): distribution.strip() for model, distribution in pairs}
 
 
 def suggest(name: str, candidates: Iterable[str]) -> str:
@@ -100,6 +136,7 @@ class PluginHost:
         entry_points: Iterable[metadata.EntryPoint] | None = None,
         strict: bool | None = None,
         disabled: Iterable[str] | None = None,
+        prefer: dict[str, str] | None = None,
     ) -> None:
         self.strict = _env_flag(STRICT_ENV) if strict is None else strict
         self.disabled = {canonical_name(n) for n in (_env_list(DISABLE_ENV) if disabled is None else disabled)}
@@ -109,10 +146,15 @@ class PluginHost:
         self._models: dict[str, ModelSpec] = {}
         self._model_owner: dict[str, Any] = {}
         self._losses: dict[str, LossSpec] = {}
+        self.prefer = {k: canonical_name(v) for k, v in (_env_preferences() if prefer is None else prefer).items()}
+        self._candidates: dict[str, list[tuple[ModelSpec, Any]]] = {}  # every registration of each model name
+        self.conflicts: dict[str, list[ModelSpec]] = {}  # names more than one plugin registers, unresolved
         self._register_core()
         eps = metadata.entry_points(group=ENTRY_POINT_GROUP) if entry_points is None else entry_points
-        for ep in sorted(eps, key=lambda e: e.name):
-            self._load_entry_point(ep)
+        with stdout_to_stderr():  # a plugin that prints while loading must not corrupt `--json` output
+            for ep in sorted(eps, key=lambda e: e.name):
+                self._load_entry_point(ep)
+        self._settle_model_names()
 
     # -- loading -----------------------------------------------------------------------------------
     def _register_core(self) -> None:
@@ -207,13 +249,8 @@ class PluginHost:
         for spec in models:
             if not isinstance(spec, ModelSpec):
                 raise PluginError(f"register() expects a ganzoo.specs.ModelSpec, got {type(spec).__name__}")
-            if spec.name in self._models or [m.name for m in models].count(spec.name) > 1:
-                other = self._models.get(spec.name)
-                owner = f"{other.distribution} {other.version} (entry point {other.plugin!r})" if other else "this plugin"
-                raise PluginError(
-                    f"model {spec.name!r} is already registered by {owner}; {record.distribution} cannot register it "
-                    f"again (disable one with {DISABLE_ENV})"
-                )
+            if [m.name for m in models].count(spec.name) > 1:
+                raise PluginError(f"model {spec.name!r} is registered twice by this plugin")
         for loss in losses:
             if not isinstance(loss, LossSpec):
                 raise PluginError(f"register() expects a ganzoo.specs.LossSpec, got {type(loss).__name__}")
@@ -222,13 +259,36 @@ class PluginHost:
                 raise PluginError(f"loss {loss.name!r} is already registered by {owner}")
         for spec in models:
             spec.plugin, spec.distribution, spec.version = record.name, record.distribution, record.version
-            self._models[spec.name] = spec
-            self._model_owner[spec.name] = plugin
+            self._candidates.setdefault(spec.name, []).append((spec, plugin))
         for loss in losses:
             loss.plugin = record.distribution
             self._losses[loss.name] = loss
         record.models = [m.name for m in models]
         record.losses = [loss.name for loss in losses]
+
+    def _settle_model_names(self) -> None:
+        """Each model name goes to its only plugin, or to the preferred one; other duplicates stay conflicts."""
+        self._models.clear()
+        self._model_owner.clear()
+        self.conflicts.clear()
+        for name, candidates in self._candidates.items():
+            chosen = candidates if len(candidates) == 1 else [
+                c for c in candidates if canonical_name(c[0].distribution) == self.prefer.get(name)
+            ]
+            if len(chosen) == 1:
+                self._models[name], self._model_owner[name] = chosen[0]
+            else:
+                self.conflicts[name] = [spec for spec, _ in candidates]
+
+    def _conflict_error(self, name: str) -> ModelConflictError:
+        providers = self.conflicts[name]
+        listed = " and ".join(f"{spec.distribution} {spec.version} (entry point {spec.plugin!r})" for spec in providers)
+        preferred = self.prefer.get(name)
+        why = f"; {PREFER_ENV} names {preferred!r}, which is not one of them" if preferred else ""
+        return ModelConflictError(
+            f"model {name!r} is registered by both {listed}{why}: ganzoo will not pick one. Uninstall or disable one "
+            f"({DISABLE_ENV}={providers[-1].distribution}) or choose with {PREFER_ENV}={name}={providers[0].distribution}"
+        )
 
     # -- dispatch ----------------------------------------------------------------------------------
     def _impl(self, plugin: Any, hook_name: str) -> pluggy.HookImpl | None:
@@ -286,6 +346,8 @@ class PluginHost:
         try:
             return self._models[name]
         except KeyError:
+            if name in self.conflicts:
+                raise self._conflict_error(name) from None
             hint = suggest(name, self._models) or (
                 f"; installed models: {', '.join(sorted(self._models))}" if self._models else "; no models are installed"
             )
@@ -319,11 +381,14 @@ class PluginHost:
                 )
                 continue
             for model_name in record.models:
-                spec = self._models[model_name]
+                spec = next(s for s, _ in self._candidates[model_name] if s.plugin == record.name)
+                chosen = self._models.get(model_name) is spec
+                error = "" if chosen else (str(self._conflict_error(model_name)) if model_name in self.conflicts
+                                           else f"not used: {PREFER_ENV} prefers {self._models[model_name].distribution}")
                 rows.append(
                     {"name": model_name, "plugin": record.distribution, "entry_point": record.name,
-                     "version": record.version, "task": spec.task, "status": "ok", "error": "",
-                     "description": spec.description}
+                     "version": record.version, "task": spec.task, "status": "ok" if chosen else "conflict",
+                     "error": error, "description": spec.description}
                 )
         return rows
 

@@ -10,7 +10,7 @@ from typing import Callable
 import pytest
 
 from ganzoo import hookspecs
-from ganzoo.plugins import PluginError, PluginHost, UnknownNameError
+from ganzoo.plugins import ModelConflictError, PluginError, PluginHost, UnknownNameError
 from ganzoo.testing import fake_entry_point
 
 GOOD = """
@@ -110,14 +110,31 @@ def test_misspelled_hook_name_is_reported_with_a_suggestion(make_plugin: MakePlu
     assert "typo" not in {name for name, _ in host.manager.list_name_plugin()}
 
 
-def test_duplicate_model_name_names_both_distributions(make_plugin: MakePlugin) -> None:
+def test_a_duplicated_model_name_is_a_conflict_naming_both_distributions(make_plugin: MakePlugin) -> None:
     first = make_plugin("aaa", good(["shared-gan"]), distribution="dist-first")
     second = make_plugin("bbb", good(["shared-gan", "other-gan"]), distribution="dist-second")
-    host = PluginHost([second, first], strict=False, disabled=())  # loading order is by entry-point name
-    assert host.get_model("shared-gan").distribution == "dist-first"
-    record = only(host, "bbb")
-    assert record.status == "broken" and "dist-first" in record.error and "dist-second" in record.error
-    assert "other-gan" not in host.list_models()  # a broken plugin contributes nothing
+    host = PluginHost([second, first], strict=False, disabled=(), prefer={})
+    with pytest.raises(ModelConflictError, match="registered by both dist-first .* and dist-second") as info:
+        host.get_model("shared-gan")  # no silent winner, whatever the loading order
+    assert "GANZOO_PREFER=shared-gan=" in str(info.value) and "GANZOO_DISABLE_PLUGINS" in str(info.value)
+    assert only(host, "aaa").status == only(host, "bbb").status == "ok"
+    assert host.get_model("other-gan").distribution == "dist-second"  # the plugin's other models still work
+    rows = [row for row in host.model_records() if row["name"] == "shared-gan"]
+    assert sorted(row["plugin"] for row in rows) == ["dist-first", "dist-second"]
+    assert {row["status"] for row in rows} == {"conflict"}
+
+
+@pytest.mark.parametrize("preferred", ["dist-first", "dist-second"])
+def test_a_preference_setting_decides_a_conflict(make_plugin: MakePlugin, monkeypatch: pytest.MonkeyPatch,
+                                                 preferred: str) -> None:
+    first = make_plugin("aaa", good(["shared-gan"]), distribution="dist-first")
+    second = make_plugin("bbb", good(["shared-gan"]), distribution="dist-second")
+    monkeypatch.setenv("GANZOO_PREFER", f"shared-gan={preferred}")
+    host = PluginHost([first, second], strict=False, disabled=())
+    assert host.get_model("shared-gan").distribution == preferred
+    assert not host.conflicts
+    disabled = PluginHost([first, second], strict=False, disabled=["dist-first"], prefer={})
+    assert disabled.get_model("shared-gan").distribution == "dist-second"
 
 
 def test_duplicate_model_name_inside_one_plugin(make_plugin: MakePlugin) -> None:
@@ -242,3 +259,12 @@ def test_installed_official_plugins_load() -> None:
     assert only(host, "dcgan").status == only(host, "wgan-gp").status == "ok"
     assert {"dcgan", "wgan-gp"} <= set(host.list_models())
     assert {"non-saturating", "hinge", "wgan-gp"} <= set(host.list_losses())
+
+
+def test_a_plugin_printing_at_import_cannot_write_to_stdout(make_plugin: MakePlugin, capfd: pytest.CaptureFixture[str]) -> None:
+    noisy = make_plugin("noisy", "import os, sys\nprint('hello from import')\nos.write(1, b'raw fd write\\n')\n"
+                        + good(["noisy-gan"]))
+    host = PluginHost([noisy], strict=False, disabled=())
+    assert host.list_models() == ["noisy-gan"]
+    out, err = capfd.readouterr()
+    assert out == "" and "hello from import" in err and "raw fd write" in err

@@ -183,3 +183,25 @@ def test_a_run_killed_at_any_point_resumes_to_the_same_result(tmp_path: Path, po
 
 def _losses(row: dict[str, object]) -> dict[str, object]:
     return {key: value for key, value in row.items() if key.startswith("loss") or key == "step"}
+
+
+def test_a_run_refuses_to_load_under_another_distribution(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from ganzoo.cli import main
+
+    _train(tmp_path / "run", steps=1)
+    meta_file = resolve_checkpoint(tmp_path / "run") / "meta.json"
+    meta = json.loads(meta_file.read_text())
+    assert meta["plugin"] == "ganzoo-plugin-dcgan"  # the run records the distribution that trained it
+    meta["plugin"] = "ganzoo-plugin-dcgan-fork"  # as if another plugin had trained it under the same name
+    meta_file.write_text(json.dumps(meta))
+    with pytest.raises(CheckpointError, match="trained by ganzoo-plugin-dcgan-fork .* --allow-other-plugin"):
+        load_run(tmp_path / "run")
+    with pytest.raises(CheckpointError, match="trained by ganzoo-plugin-dcgan-fork"):
+        Trainer(tiny_config(steps=2), tmp_path / "run", resume=True, dataset=few_digits()).train()
+    out = tmp_path / "grid.png"
+    assert main(["sample", str(tmp_path / "run"), "--num", "4", "--out", str(out)]) == 2
+    assert "--allow-other-plugin" in capsys.readouterr().err and not out.exists()
+    assert main(["sample", str(tmp_path / "run"), "--num", "4", "--out", str(out), "--allow-other-plugin"]) == 0
+    assert out.is_file() and "GANZOO_ALLOW_OTHER_PLUGIN" not in os.environ

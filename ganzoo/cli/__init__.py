@@ -10,7 +10,8 @@ import argparse
 import importlib
 import os
 import sys
-from typing import Sequence
+from contextlib import contextmanager
+from typing import Iterator, Sequence
 
 from ganzoo._version import __version__
 
@@ -50,6 +51,25 @@ def _silence_stdout() -> None:
         pass
 
 
+@contextmanager
+def _allowing_other_plugin(allow: bool) -> Iterator[None]:
+    """``--allow-other-plugin``: checkpoints load under another distribution for this command only."""
+    if not allow:
+        yield
+        return
+    from ganzoo.checkpoint import ALLOW_OTHER_PLUGIN_ENV
+
+    previous = os.environ.get(ALLOW_OTHER_PLUGIN_ENV)
+    os.environ[ALLOW_OTHER_PLUGIN_ENV] = "1"
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop(ALLOW_OTHER_PLUGIN_ENV, None)
+        else:
+            os.environ[ALLOW_OTHER_PLUGIN_ENV] = previous
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``ganzoo`` console script; returns the exit status."""
     parser = build_parser()
@@ -58,7 +78,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 0
     try:
-        return int(args.handler(args) or 0)
+        with _allowing_other_plugin(getattr(args, "allow_other_plugin", False)):
+            return int(args.handler(args) or 0)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

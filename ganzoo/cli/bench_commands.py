@@ -30,6 +30,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     bench.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE",
                        help="config override for an untrained MODEL (repeatable)")
     bench.add_argument("--device", default="cpu", help="cpu, cuda, ... (default: cpu)")
+    bench.add_argument("--allow-other-plugin", action="store_true",
+                       help="load a run trained by another plugin distribution than the one providing its model now")
     bench.add_argument("--cache-dir", help="reference-statistics cache (default: $GANZOO_CACHE_DIR or ~/.cache/ganzoo)")
     bench.add_argument("--json", action="store_true", help="print the result as JSON")
     bench.add_argument("--record", action="store_true", help="append the result to the leaderboard")

@@ -90,7 +90,7 @@ def model_rows(pattern: str = "*", task: str | None = None) -> list[dict[str, An
 
     rows = []
     for row in get_host().model_records():
-        if row["status"] == "ok":
+        if row["name"] is not None:  # a model (ok, or in conflict with another plugin's model of that name)
             if fnmatch.fnmatchcase(row["name"], pattern) and (task is None or row["task"] == task):
                 rows.append(row)
         elif pattern == "*" or any(fnmatch.fnmatchcase(row[k], pattern) for k in ("entry_point", "plugin")):
@@ -117,6 +117,10 @@ def list_command(args: argparse.Namespace) -> int:
     if broken:
         print(f"\n{len(broken)} plugin(s) failed to load and were skipped; GANZOO_DEBUG=1 shows tracebacks, "
               "GANZOO_DISABLE_PLUGINS=NAME hides them", file=sys.stderr)
+    conflicts = sorted({r["name"] for r in rows if r["status"] == "conflict"})
+    if conflicts:
+        print(f"\nmodel name(s) registered by more than one plugin: {', '.join(conflicts)}; disable one plugin "
+              "(GANZOO_DISABLE_PLUGINS=DISTRIBUTION) or choose with GANZOO_PREFER=MODEL=DISTRIBUTION", file=sys.stderr)
     return 0
 
 
@@ -401,15 +405,16 @@ def doctor_report() -> dict[str, Any]:
         "executable": sys.executable,
         "devices": devices(),
         "plugins": [r.as_dict() for r in get_host().records],
+        "model_conflicts": {name: [spec.distribution for spec in specs] for name, specs in get_host().conflicts.items()},
         "optional_files": optional_files(),
-        "environment": {k: os.environ[k] for k in ("GANZOO_STRICT_PLUGINS", "GANZOO_DISABLE_PLUGINS", "GANZOO_REGISTRY", "TORCH_HOME") if k in os.environ},
+        "environment": {k: os.environ[k] for k in ("GANZOO_STRICT_PLUGINS", "GANZOO_DISABLE_PLUGINS", "GANZOO_PREFER", "GANZOO_REGISTRY", "TORCH_HOME") if k in os.environ},
     }
 
 
 def doctor_command(args: argparse.Namespace) -> int:
-    """Print the environment report; exit status 1 when a plugin is broken."""
+    """Print the environment report; exit status 1 when a plugin is broken or two claim one model name."""
     report = doctor_report()
-    broken = [p for p in report["plugins"] if p["status"] == "broken"]
+    broken = [p for p in report["plugins"] if p["status"] == "broken"] + list(report["model_conflicts"])
     if args.json:
         _print_json(report)
         return 1 if broken else 0
@@ -423,6 +428,9 @@ def doctor_command(args: argparse.Namespace) -> int:
     rows = [(f"  {p['name']}", p["distribution"], p["version"], p["status"], ", ".join(p["models"]) or _first_line(p["error"]))
             for p in report["plugins"]]
     print(_table(rows, ("  ENTRY POINT", "DISTRIBUTION", "VERSION", "STATUS", "MODELS / ERROR")))
+    for name, distributions in report["model_conflicts"].items():
+        print(f"  CONFLICT: model {name!r} is registered by {' and '.join(distributions)}; disable one or set "
+              f"GANZOO_PREFER={name}=DISTRIBUTION")
     print("\noptional files:")
     for row in report["optional_files"]:
         mark = "present" if row["present"] else "missing"

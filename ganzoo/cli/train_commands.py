@@ -38,6 +38,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     train.add_argument("--out", type=Path, help="run directory (default runs/MODEL-TIMESTAMP)")
     train.add_argument("--seed", type=int, help="random seed (CPU runs are reproducible)")
     train.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], help="where to train (default auto)")
+    train.add_argument("--allow-other-plugin", action="store_true",
+                       help="load a run trained by another plugin distribution than the one providing its model now")
     train.add_argument("--precision", choices=["fp32", "bf16", "fp16"], help="autocast precision (default fp32)")
     train.add_argument("--channels-last", action="store_true", default=None, help="channels-last memory format")
     train.add_argument("--no-progress", action="store_true", help="no progress bar (metrics.jsonl is still written)")
@@ -61,6 +63,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     sample.add_argument("--direction", choices=["AtoB", "BtoA"], default="AtoB", help="unpaired translation direction")
     sample.add_argument("--nrow", type=int, help="images per grid row")
     sample.add_argument("--device", default="cpu", help="device to sample on (default cpu)")
+    sample.add_argument("--allow-other-plugin", action="store_true",
+                       help="load a run trained by another plugin distribution than the one providing its model now")
     sample.set_defaults(handler=run_sample)
 
 

@@ -28,6 +28,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     translate.add_argument("--seed", type=int, default=0, help="seed for stochastic generators (pix2pix dropout)")
     translate.add_argument("--skip-bad-files", action="store_true", help="skip (and count) undecodable images")
     translate.add_argument("--device", default="cpu", help="device to run on (default cpu)")
+    translate.add_argument("--allow-other-plugin", action="store_true",
+                       help="load a run trained by another plugin distribution than the one providing its model now")
     translate.set_defaults(handler=run_translate)
 
 
