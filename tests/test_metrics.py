@@ -106,12 +106,12 @@ def test_fixed_seed_reproduces_numbers_and_reference_stats_are_cached(small_digi
     protocol, extractor = small_digits
     first = run_benchmark(load_target("dcgan", protocol, overrides=TINY_DCGAN), protocol, extractor,
                           ("isc", "fid", "kid", "prc"), cache_root=tmp_path)
-    cached = sorted(p.name for p in tmp_path.glob("*.pt"))
+    cached = sorted(p.name for p in tmp_path.glob("*.safetensors"))
     assert any(protocol.digest() in name for name in cached)  # keyed by the protocol hash
     second = run_benchmark(load_target("dcgan", protocol, overrides=TINY_DCGAN), protocol, extractor,
                            ("isc", "fid", "kid", "prc"), cache_root=tmp_path)
     assert first.metrics == second.metrics
-    assert sorted(p.name for p in tmp_path.glob("*.pt")) == cached
+    assert sorted(p.name for p in tmp_path.glob("*.safetensors")) == cached
     other_seed, _ = resolve_protocol("unconditional", "digits", protocol, seed=1)
     third = run_benchmark(load_target("dcgan", other_seed, overrides=TINY_DCGAN), other_seed, extractor, ("fid",),
                           cache_root=tmp_path, sample_grid=False)
