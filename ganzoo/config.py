@@ -17,9 +17,11 @@ import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, SerializeAsAny, ValidationError
 
 from ganzoo.fileio import atomic_write_text
-from ganzoo.specs import ModelSpec
+from ganzoo.specs import STEP_SETTINGS, ModelSpec
 
-SECTIONS = ("model", "train", "data")
+SECTIONS = ("model", "train", "data", "sample")
+OptimizerName = Literal["adam", "adamw", "sgd", "rmsprop"]
+ScheduleName = Literal["constant", "linear", "cosine", "step"]
 
 
 class ConfigError(ValueError):
@@ -41,6 +43,21 @@ class ModelConfig(StrictModel):
     latent_dim: int = Field(100, ge=1, description="size of the noise vector z")
 
 
+class NetworkOptimizer(StrictModel):
+    """Optimizer and lr-schedule settings for one network (or every network of a role); unset values inherit the
+    ``train`` section's (``lr``: ``lr_g`` for generators, ``lr_d`` for the others)."""
+
+    optimizer: OptimizerName | None = Field(None, description="adam, adamw, sgd or rmsprop")
+    lr: float | None = Field(None, gt=0, description="learning rate")
+    betas: tuple[float, float] | None = Field(None, description="Adam/AdamW betas")
+    momentum: float | None = Field(None, ge=0, description="SGD/RMSprop momentum")
+    weight_decay: float | None = Field(None, ge=0, description="weight decay")
+    lr_schedule: ScheduleName | None = Field(None, description="constant, linear, cosine or step")
+    lr_decay_start: int | None = Field(None, ge=0, description="step from which linear/cosine decay starts")
+    lr_step_size: int | None = Field(None, ge=1, description="steps between lr drops (step schedule)")
+    lr_gamma: float | None = Field(None, gt=0, description="lr factor per drop (step schedule)")
+
+
 class TrainConfig(StrictModel):
     """Optimisation, schedule and runtime settings shared by all models."""
 
@@ -53,6 +70,24 @@ class TrainConfig(StrictModel):
     lr_d: float = Field(2e-4, gt=0, description="discriminator learning rate")
     beta1: float = Field(0.5, ge=0, lt=1, description="Adam beta1")
     beta2: float = Field(0.999, ge=0, lt=1, description="Adam beta2")
+    optimizer: OptimizerName = Field("adam", description="optimizer of every trainable network (adam, adamw, sgd, rmsprop)")
+    momentum: float = Field(0.0, ge=0, description="SGD/RMSprop momentum")
+    weight_decay: float = Field(0.0, ge=0, description="weight decay (decoupled for adamw)")
+    lr_schedule: ScheduleName = Field(
+        "constant", description="lr schedule: constant, linear (to 0 at train.steps from lr_decay_start), cosine, step"
+    )
+    lr_decay_start: int | None = Field(
+        None, ge=0, description="step from which linear/cosine decay starts (None: linear half-way, cosine at 0)"
+    )
+    lr_step_size: int = Field(1000, ge=1, description="step schedule: steps between lr drops")
+    lr_gamma: float = Field(0.1, gt=0, description="step schedule: lr factor per drop")
+    optim: dict[str, NetworkOptimizer] = Field(
+        default_factory=dict,
+        description="per-network (or per-role) optimizer/schedule overrides: [train.optim.<network or role>]",
+    )
+    reuse_fakes: bool = Field(
+        True, description="default step: the G step reuses the D step's fakes when n_critic = 1 (false: fresh noise)"
+    )
     ema_decay: float | None = Field(None, gt=0, lt=1, description="EMA decay of generator weights (None: no EMA)")
     ema_start: int = Field(0, ge=0, description="step from which the EMA is updated (copied before)")
     seed: int = Field(0, ge=0, description="random seed (CPU runs are reproducible)")
@@ -86,13 +121,18 @@ class DataConfig(StrictModel):
     )
 
 
+class SampleConfig(StrictModel):
+    """Sampling settings of a model (``ModelSpec.sample_config`` subclasses or replaces this; empty by default)."""
+
+
 class RunConfig(StrictModel):
-    """A fully resolved run: which model, and its three config sections."""
+    """A fully resolved run: which model, and its config sections."""
 
     model_name: str
     model: SerializeAsAny[ModelConfig]
     train: TrainConfig = Field(default_factory=TrainConfig)
     data: DataConfig = Field(default_factory=DataConfig)
+    sample: SerializeAsAny[BaseModel] = Field(default_factory=SampleConfig)
 
     def to_toml(self) -> str:
         """The config as TOML (``None`` values are left out; they are the defaults)."""
@@ -183,6 +223,7 @@ def resolve_config(
         "model": {},
         "train": dict(spec.train_defaults),
         "data": dict(spec.data_defaults),
+        "sample": {},
     }
     sources: dict[str, str] = {}
 
@@ -205,15 +246,40 @@ def resolve_config(
 
     checked: dict[str, Any] = {}
     problems: list[str] = []
-    classes = {"model": spec.config_class, "train": TrainConfig, "data": DataConfig}
-    for section, cls in classes.items():
+    for section, cls in section_classes(spec).items():
         try:
             checked[section] = cls(**layers[section])
         except ValidationError as exc:
             problems.extend(_format_validation_error(exc, section, sources, list(cls.model_fields)))
+    if "train" in checked:
+        problems.extend(unhonoured_step_settings(spec, checked["train"], sources))
     if problems:
         raise ConfigError(f"invalid configuration for model {spec.name!r}:\n  " + "\n  ".join(problems))
     return RunConfig(model_name=spec.name, **checked)
+
+
+def section_classes(spec: ModelSpec) -> dict[str, type[BaseModel]]:
+    """The pydantic class of each config section for ``spec``."""
+    return {"model": spec.config_class, "train": TrainConfig, "data": DataConfig,
+            "sample": spec.sample_config or SampleConfig}
+
+
+def unhonoured_step_settings(spec: ModelSpec, train: TrainConfig, sources: Mapping[str, str]) -> list[str]:
+    """Problems for step-only settings changed from the model's defaults that its own train step ignores."""
+    honoured = spec.honoured_step_settings
+    if honoured is None:
+        return []
+    baseline = TrainConfig(**spec.train_defaults)
+    problems = []
+    for name in STEP_SETTINGS:
+        value = getattr(train, name)
+        if name not in honoured and value != getattr(baseline, name):
+            listed = ", ".join(honoured) or "none of them"
+            problems.append(
+                f"train.{name} = {value!r}: model {spec.name!r} trains with its own step, which does not use this "
+                f"setting (from {sources.get(f'train.{name}', 'defaults')}; step settings it honours: {listed})"
+            )
+    return problems
 
 
 def load_run_config(path: str | Path, spec: ModelSpec) -> RunConfig:
@@ -223,9 +289,5 @@ def load_run_config(path: str | Path, spec: ModelSpec) -> RunConfig:
 
 
 def schema(spec: ModelSpec) -> dict[str, Any]:
-    """JSON schema of the three sections for ``spec`` (for ``ganzoo info``)."""
-    return {
-        "model": spec.config_class.model_json_schema(),
-        "train": TrainConfig.model_json_schema(),
-        "data": DataConfig.model_json_schema(),
-    }
+    """JSON schema of the config sections for ``spec`` (for ``ganzoo info``)."""
+    return {section: cls.model_json_schema() for section, cls in section_classes(spec).items()}

@@ -11,17 +11,22 @@ from typing import Any, Callable, Mapping
 import torch
 from torch import nn
 
-from ganzoo.config import RunConfig
-from ganzoo.losses import GANLoss, gradient_penalty
+from einops import rearrange
+
+from ganzoo.config import ModelConfig, RunConfig
+from ganzoo.latents import Latent, Normal, draw_latent
+from ganzoo.losses import GANLoss
 from ganzoo.specs import ModelSpec
-from ganzoo.state import BatchSource, GANState, default_optimizers
+from ganzoo.state import GANState, call_generator, default_optimizers
+from ganzoo.steps import default_train_step
 
 
 def configure_optimizers(
-    model: ModelSpec, config: RunConfig, networks: Mapping[str, nn.Module], generator_names: list[str]
+    model: ModelSpec, config: RunConfig, networks: Mapping[str, nn.Module], generator_names: list[str],
+    roles: Mapping[str, str] | None = None,
 ) -> dict[str, torch.optim.Optimizer]:
-    """Adam per trainable network (see :func:`ganzoo.state.default_optimizers`)."""
-    return default_optimizers(config, networks, generator_names)
+    """One optimizer per trainable network from the ``train`` settings (see :mod:`ganzoo.optim`)."""
+    return default_optimizers(config, networks, generator_names, roles)
 
 
 def loss(model: ModelSpec, config: RunConfig) -> GANLoss:
@@ -31,58 +36,19 @@ def loss(model: ModelSpec, config: RunConfig) -> GANLoss:
     return get_host().get_loss(config.train.loss).factory()
 
 
-def train_step(model: ModelSpec, state: GANState, batches: BatchSource) -> dict[str, float]:
-    """Alternating updates: ``n_critic`` discriminator steps on fresh batches, then one generator step."""
-    metrics: dict[str, float] = {}
-    labels = None
-    for _ in range(state.config.train.n_critic):
-        batch = batches.next()
-        real = batch["image"]
-        labels = batch.get("label") if model.conditional else None
-        metrics.update(_discriminator_step(state, real, labels))
-    metrics.update(_generator_step(state, real.size(0), labels))
-    return metrics
+def latents(model: ModelSpec, config: ModelConfig) -> dict[str, Latent]:
+    """``{"z": Normal(latent_dim)}`` for noise-to-image models, nothing for image-to-image ones."""
+    return {} if model.image_to_image else {"z": Normal(config.latent_dim)}
 
 
-def _discriminator_step(state: GANState, real: torch.Tensor, labels: torch.Tensor | None) -> dict[str, float]:
-    with torch.no_grad(), state.autocast():
-        fake = state.generate(state.noise(real.size(0)), labels)
-    with state.autocast():
-        real_scores = state.discriminate(real, labels)
-        fake_scores = state.discriminate(fake, labels)
-        d_loss = state.loss.discriminator_loss(real_scores.float(), fake_scores.float())
-    metrics = {"loss_d": float(d_loss.detach()), "d_real": float(real_scores.detach().float().mean()),
-               "d_fake": float(fake_scores.detach().float().mean())}
-    if state.gp_weight > 0:
-        penalty = gradient_penalty(lambda x: state.discriminate(x, labels), real, fake)
-        d_loss = d_loss + state.gp_weight * penalty
-        metrics["gradient_penalty"] = float(penalty.detach())
-    state.optimize("discriminator", d_loss)
-    return metrics
-
-
-def _generator_step(state: GANState, num: int, labels: torch.Tensor | None) -> dict[str, float]:
-    if labels is None:
-        labels = state.random_labels(num)
-    with state.autocast():
-        fake = state.generate(state.noise(num), labels)
-        g_loss = state.loss.generator_loss(state.discriminate(fake, labels).float())
-    state.optimize("generator", g_loss)
-    return {"loss_g": float(g_loss.detach())}
+def extra_loss(model: ModelSpec, state: GANState, role: str, context: Any) -> dict[str, torch.Tensor]:
+    """No extra loss terms."""
+    return {}
 
 
 def truncated_noise(num: int, dim: int, threshold: float, device: torch.device, generator: torch.Generator | None) -> torch.Tensor:
-    """Normal noise with every entry beyond ``threshold`` resampled (BigGAN's truncation trick).
-
-    Drawn on the generator's device (a seeded CPU generator: the same noise everywhere), then moved to ``device``.
-    """
-    draw_on = generator.device if generator is not None else device
-    z = torch.randn(num, dim, device=draw_on, generator=generator)
-    outside = z.abs() > threshold
-    while outside.any():
-        z[outside] = torch.randn(int(outside.sum()), device=draw_on, generator=generator)
-        outside = z.abs() > threshold
-    return z.to(device)
+    """Normal noise with every entry beyond ``threshold`` resampled (BigGAN's truncation trick)."""
+    return draw_latent(Normal(dim), num, generator, device, threshold)
 
 
 @torch.no_grad()
@@ -95,38 +61,57 @@ def sample(
     truncation: float | None = None,
     generator: torch.Generator | None = None,
     direction: str | None = None,
+    latents: Mapping[str, torch.Tensor] | None = None,
 ) -> torch.Tensor:
-    """``G(z)`` or ``G(z, y)`` with the sampling network (EMA weights when kept) in eval mode."""
+    """``G(latents)`` / ``G(latents, y)`` with the sampling network (EMA weights when kept) in eval mode."""
     if model.image_to_image:
         raise NotImplementedError(f"model {model.name!r} translates images; its plugin must implement ganzoo_sample")
     net = state.sampling_network("generator")
     was_training = net.training
     net.eval()
     try:
-        if truncation is not None and truncation > 0:
-            z = truncated_noise(num, state.model_config.latent_dim, truncation, state.device, generator)
-        else:
-            z = state.noise(num, generator)
-        if model.conditional:
-            if labels is None:
-                labels = state.random_labels(num, generator)
-            images = net(z, labels.to(state.device))
-        else:
-            images = net(z)
+        generator = _cpu(generator)
+        values = state.draw_latents(num, generator, given=latents, truncation=truncation)
+        if model.conditional and labels is None:
+            labels = state.random_labels(num, generator)
+        images = call_generator(net, values, labels.to(state.device) if model.conditional else None)
     finally:
         net.train(was_training)
     return images.float().clamp(-1, 1)
 
 
-@torch.no_grad()
-def preview(model: ModelSpec, state: GANState, batch: Mapping[str, torch.Tensor]) -> list[torch.Tensor]:
-    """Paired image-to-image default: input | output | target."""
-    from ganzoo.plugins import get_host
+def _cpu(generator: torch.Generator | None) -> torch.Generator | None:
+    """Seeded draws happen on the CPU; a device generator (API-1 callers) seeds a CPU one from its own stream."""
+    if generator is None or generator.device.type == "cpu":
+        return generator
+    seed = int(torch.randint(0, 2**62, (), generator=generator, device=generator.device))
+    return torch.Generator().manual_seed(seed)
 
-    if "input" not in batch:
-        raise NotImplementedError(f"model {model.name!r} must implement ganzoo_preview for batches with {sorted(batch)}")
+
+def preview(model: ModelSpec, state: GANState, batch: Mapping[str, torch.Tensor] | None) -> list[torch.Tensor] | torch.Tensor:
+    """Paired data: input | output | target; noise-to-image: fixed seeded samples, one row per class if conditional."""
+    if model.image_to_image:
+        return _translation_preview(model, state, batch)
+    host = state.host
+    count = state.config.train.sample_count
+    generator = torch.Generator().manual_seed(state.config.train.seed)
+    if not model.conditional:
+        return host.call("ganzoo_sample", model, state=state, num=count, generator=generator)
+    classes = max(1, int(state.model_config.num_classes))
+    shown = min(classes, 16)
+    per_class = max(1, count // shown)
+    labels = torch.arange(shown, device=state.device).repeat_interleave(per_class)
+    images = host.call("ganzoo_sample", model, state=state, num=len(labels), labels=labels, generator=generator)
+    return list(rearrange(images, "(k c) ch h w -> c k ch h w", k=shown))
+
+
+def _translation_preview(model: ModelSpec, state: GANState, batch: Mapping[str, torch.Tensor] | None) -> list[torch.Tensor]:
+    if batch is None or "input" not in batch:
+        keys = sorted(batch) if batch is not None else "no batch"
+        raise NotImplementedError(f"model {model.name!r} must implement ganzoo_preview for batches with {keys}")
     inputs = batch["input"].to(state.device)
-    outputs = get_host().call("ganzoo_sample", model, state=state, num=inputs.size(0), inputs=inputs)
+    outputs = state.host.call("ganzoo_sample", model, state=state, num=inputs.size(0), inputs=inputs,
+                              generator=torch.Generator().manual_seed(state.config.train.seed))
     return [inputs.float(), outputs.float(), batch["image"].to(state.device).float()]
 
 
@@ -135,10 +120,16 @@ def extra_state(model: ModelSpec, state: GANState) -> dict[str, Any]:
     return {}
 
 
+train_step = default_train_step
+"""The default ``ganzoo_train_step`` (kept under its API-1 name; see :mod:`ganzoo.steps`)."""
+
+
 DEFAULTS: dict[str, Callable[..., Any]] = {
     "ganzoo_configure_optimizers": configure_optimizers,
     "ganzoo_loss": loss,
-    "ganzoo_train_step": train_step,
+    "ganzoo_train_step": default_train_step,
+    "ganzoo_latents": latents,
+    "ganzoo_extra_loss": extra_loss,
     "ganzoo_sample": sample,
     "ganzoo_extra_state": extra_state,
     "ganzoo_preview": preview,

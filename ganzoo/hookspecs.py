@@ -12,6 +12,13 @@ fewer arguments than the specification lists; it may never accept unknown ones (
 as broken).
 
 Hooks are only ever added in later API versions, never given new required arguments.
+
+API 2 (plugins declaring ``GANZOO_API`` that includes 2) is strict: an implemented per-model hook that returns
+``None`` is an error naming the plugin and hook, and a value the caller chose (any argument but the context
+ones: ``model``, ``state``, ``config``, ``networks``, ``generator_names``, ``roles``, ``batches``, ``batch``,
+``role``, ``context``) that the implementation does not accept is an error naming it.  API-1 plugins keep the
+API-1 behaviour (``None`` falls back to the default; only ``truncation`` and ``latents`` must be accepted when
+given).
 """
 
 from __future__ import annotations
@@ -25,9 +32,11 @@ if TYPE_CHECKING:  # the contract is documented with these types but importing t
     from torch import nn
 
     from ganzoo.config import ModelConfig, RunConfig
+    from ganzoo.latents import Latent
     from ganzoo.losses import GANLoss
     from ganzoo.specs import LossSpec, ModelSpec
     from ganzoo.state import BatchSource, GANState
+    from ganzoo.steps import StepContext
 
 PROJECT_NAME = "ganzoo"
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
@@ -78,14 +87,20 @@ def ganzoo_build_discriminator(model: ModelSpec, config: ModelConfig) -> nn.Modu
 
 @hookspec(firstresult=True)
 def ganzoo_configure_optimizers(
-    model: ModelSpec, config: RunConfig, networks: Mapping[str, nn.Module], generator_names: list[str]
+    model: ModelSpec,
+    config: RunConfig,
+    networks: Mapping[str, nn.Module],
+    generator_names: list[str],
+    roles: Mapping[str, str],
 ) -> Mapping[str, torch.optim.Optimizer]:
     """Create one optimizer per trainable network, keyed by network name.
 
-    ``generator_names`` lists the networks that came from ``ganzoo_build_generator``.
-    Default: Adam for every network with trainable parameters, ``train.lr_g`` for networks built by
-    ``ganzoo_build_generator`` and ``train.lr_d`` for the rest, betas ``(train.beta1, train.beta2)``.
-    Override for other optimizers or parameter groups (infogan's Q head shares the D optimizer).
+    ``generator_names`` lists the generator-role networks, ``roles`` maps every network to its role (API 2).
+    Default: per network with trainable parameters and a trainable role (not ``frozen``), the optimizer the
+    ``train`` settings describe (``train.optimizer``, ``lr_g`` for generators and ``lr_d`` for the others, betas,
+    momentum, weight decay, overridable per network or role under ``[train.optim.NAME]``; see
+    :mod:`ganzoo.optim`).  Override only for parameter groups the settings cannot express.  Optimizers may be
+    keyed by other names than networks; their schedule settings are then looked up under that name.
     """
 
 
@@ -106,8 +121,12 @@ def ganzoo_train_step(model: ModelSpec, state: GANState, batches: BatchSource) -
     ``label`` for noise-to-image models, ``input``/``image`` for paired and ``a``/``b`` for unpaired
     image-to-image data).  Use ``state.autocast()`` around forward passes and ``state.optimize(name, loss)``
     to step an optimizer, so that mixed precision, gradient scaling and distributed training keep working.
-    Default: alternating updates, ``train.n_critic`` discriminator steps (each on a fresh batch, with the
-    gradient penalty when its weight is positive) then one generator step.
+    Metric values may be Python floats or 0-dim tensors (prefer detached tensors: no host sync per step).
+    Default (:func:`ganzoo.steps.default_train_step`): alternating updates, ``train.n_critic`` discriminator
+    steps (each on a fresh batch, with the gradient penalty when its weight is positive) then one generator step
+    that reuses the last discriminator step's fakes when ``n_critic == 1`` and ``train.reuse_fakes``.  Build your
+    own from the pieces in :mod:`ganzoo.steps`, and declare the step settings it honours in
+    ``ModelSpec.train_settings``.
     """
 
 
@@ -121,8 +140,16 @@ def ganzoo_sample(
     truncation: float | None,
     generator: torch.Generator | None,
     direction: str,
+    latents: Mapping[str, torch.Tensor] | None,
 ) -> torch.Tensor:
     """Produce ``num`` images in ``[-1, 1]`` from the trained networks, in eval mode.
+
+    ``latents`` (API 2) holds latent values the caller chose (some or all of the declared latents, each with
+    ``num`` rows); draw the others with ``state.draw_latents(num, generator, given=latents, truncation=...)``.
+    ``generator`` is a CPU ``torch.Generator`` (latents drawn with it are the same on every device).  The
+    sampler decides its grad mode (the default runs under ``torch.no_grad``; an iterative sampler may use
+    ``torch.enable_grad()``) and must leave every network in the mode it found it in.  Settings declared by
+    ``ModelSpec.sample_config`` are in ``state.config.sample``.
 
     ``labels`` holds class labels for conditional models (``None``: drawn uniformly), ``inputs`` the source
     images for image-to-image models, ``truncation`` a threshold for the truncation trick and
@@ -134,13 +161,42 @@ def ganzoo_sample(
 
 
 @hookspec(firstresult=True)
-def ganzoo_preview(model: ModelSpec, state: GANState, batch: Mapping[str, torch.Tensor]) -> list[torch.Tensor]:
-    """Columns of images for the progress grid of an image-to-image model, shown side by side.
+def ganzoo_preview(
+    model: ModelSpec, state: GANState, batch: Mapping[str, torch.Tensor] | None
+) -> list[torch.Tensor] | torch.Tensor:
+    """The progress grid of every model: a list of columns shown side by side, or one tensor of images.
 
-    ``batch`` is a fixed held-out batch.  Each returned tensor has the same shape ``(N, C, H, W)`` in
-    ``[-1, 1]``; row ``i`` of the grid shows element ``i`` of every column.  Default for paired data:
-    input | output | target; cyclegan overrides it with A | G(A) | F(G(A)).  Noise-to-image models are
-    previewed with ``ganzoo_sample`` from fixed noise instead.
+    ``batch`` is a fixed held-out batch for image-to-image models and ``None`` for noise-to-image ones.  Columns
+    all have the same shape ``(N, C, H, W)`` in ``[-1, 1]``; row ``i`` of the grid shows element ``i`` of every
+    column.  A single tensor is laid out in a square grid.  Draw randomness from a CPU generator seeded with
+    ``state.config.train.seed`` so every grid of a run shows the same noise.  Defaults: paired data input |
+    output | target; noise-to-image models ``ganzoo_sample`` from fixed seeded latents, one row per class for
+    conditional ones.  Called under a forked RNG (the training RNG is not advanced); like a sampler, it decides
+    its grad mode and restores network modes.
+    """
+
+
+@hookspec(firstresult=True)
+def ganzoo_latents(model: ModelSpec, config: ModelConfig) -> Mapping[str, Latent]:
+    """Declare the model's named latent inputs and their priors (API 2).
+
+    Return ``{name: ganzoo.latents.Normal(dim) | Uniform(dim, low, high) | Categorical(k)}``; names are Python
+    identifiers.  The default step, the default sampler and ``ganzoo sample --latent/--traverse/--interpolate``
+    draw from them; generators with several latents are called with them as keyword arguments.  Keep it cheap
+    (no torch import needed).  Default: ``{"z": Normal(config.latent_dim)}`` for noise-to-image models, nothing
+    for image-to-image ones.
+    """
+
+
+@hookspec(firstresult=True)
+def ganzoo_extra_loss(model: ModelSpec, state: GANState, role: str, context: StepContext) -> Mapping[str, torch.Tensor]:
+    """Extra loss terms for the default step pieces (regularisers, auxiliary losses), by name (API 2).
+
+    Called by :func:`ganzoo.steps.discriminator_step` (``role == "discriminator"``) and
+    :func:`ganzoo.steps.generator_step` (``role == "generator"``) after the adversarial loss is computed;
+    ``context`` holds the step's tensors (real images, labels, latents, fakes, scores).  Each returned scalar
+    tensor is added to that step's loss and logged as ``loss_d_<name>`` / ``loss_g_<name>``.  Return ``{}`` for
+    nothing.  Default: nothing.  (BigGAN's orthogonal regularisation, infogan's mutual-information term.)
     """
 
 

@@ -30,7 +30,7 @@ import pluggy
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
 from ganzoo import hookspecs
-from ganzoo._version import API_VERSION, __version__
+from ganzoo._version import API_VERSION, SUPPORTED_API_VERSIONS, __version__
 from ganzoo.specs import LossSpec, ModelSpec
 
 ENTRY_POINT_GROUP = "ganzoo"
@@ -69,6 +69,7 @@ class PluginRecord:
     losses: list[str] = field(default_factory=list)
     entry_point: str = ""
     plugin: Any = None
+    api: int = int(API_VERSION.split(".")[0])
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready description (without the loaded plugin object)."""
@@ -81,6 +82,7 @@ class PluginRecord:
             "error": self.error,
             "models": list(self.models),
             "losses": list(self.losses),
+            "api": self.api,
         }
 
 
@@ -176,7 +178,7 @@ class PluginHost:
         try:
             self._check_name_free(record)
             plugin = ep.load()
-            self._check_api(plugin)
+            record.api = self._check_api(plugin)
             self._register(record, plugin)
         except (Exception, SystemExit) as exc:  # a plugin may fail in any way; it must not take the others down
             record.status = "broken"
@@ -198,7 +200,8 @@ class PluginHost:
             )
 
     @staticmethod
-    def _check_api(plugin: Any) -> None:
+    def _check_api(plugin: Any) -> int:
+        """The major API version to speak with ``plugin``: the newest supported one its declaration includes."""
         declared = getattr(plugin, API_ATTRIBUTE, None)
         if declared is None:
             raise PluginError(
@@ -209,11 +212,13 @@ class PluginHost:
             supported = SpecifierSet(str(declared))
         except InvalidSpecifier as exc:
             raise PluginError(f"{API_ATTRIBUTE} = {declared!r} is not a version specifier") from exc
-        if API_VERSION not in supported:
+        spoken = [version for version in SUPPORTED_API_VERSIONS if version in supported]
+        if not spoken:
             raise PluginError(
-                f"it supports ganzoo API {declared}, but this ganzoo (core API {API_VERSION}) is outside that "
-                "range; upgrade the plugin or install a matching ganzoo"
+                f"it supports ganzoo API {declared}, but this ganzoo speaks API {', '.join(SUPPORTED_API_VERSIONS)}, "
+                "all outside that range; upgrade the plugin or install a matching ganzoo"
             )
+        return int(spoken[-1].split(".")[0])
 
     def _register(self, record: PluginRecord, plugin: Any) -> None:
         name = record.name
@@ -257,8 +262,11 @@ class PluginHost:
             if loss.name in self._losses or [other.name for other in losses].count(loss.name) > 1:
                 owner = self._losses[loss.name].plugin if loss.name in self._losses else record.distribution
                 raise PluginError(f"loss {loss.name!r} is already registered by {owner}")
+        own_step = self._impl(plugin, "ganzoo_train_step") is not None
         for spec in models:
             spec.plugin, spec.distribution, spec.version = record.name, record.distribution, record.version
+            spec.api = record.api
+            spec.honoured_step_settings = honoured_step_settings(spec, own_step)
             self._candidates.setdefault(spec.name, []).append((spec, plugin))
         for loss in losses:
             loss.plugin = record.distribution
@@ -320,9 +328,15 @@ class PluginHost:
         kwargs["model"] = spec
         impl = self._impl(self._model_owner[spec.name], hook_name)
         if impl is not None:  # arguments a caller leaves out arrive as None (hooks only ever gain arguments)
-            result = impl.function(*(kwargs.get(arg) for arg in impl.argnames))
+            self._check_arguments(spec, hook_name, impl, kwargs)
+            result = self._invoke(spec, hook_name, impl, kwargs)
             if result is not None:
                 return result
+            if spec.api >= 2:
+                raise PluginError(
+                    f"{hook_name} of plugin {spec.distribution or spec.plugin!r} (model {spec.name!r}) returned None; "
+                    "an implemented hook must return its result (API 2 never falls back to the core default)"
+                )
         from ganzoo import defaults
 
         default: Callable[..., Any] | None = defaults.DEFAULTS.get(hook_name)
@@ -331,6 +345,28 @@ class PluginHost:
                 f"model {spec.name!r} (plugin {spec.distribution}) must implement {hook_name}; the core has no default"
             )
         return default(**kwargs)
+
+    @staticmethod
+    def _check_arguments(spec: ModelSpec, hook_name: str, impl: pluggy.HookImpl, kwargs: dict[str, Any]) -> None:
+        """A value the caller chose that the implementation cannot receive would be silently ignored: refuse it."""
+        watched = set(kwargs) - CONTEXT_ARGUMENTS if spec.api >= 2 else API1_HONOURED_ARGUMENTS
+        ignored = sorted(arg for arg in watched if kwargs.get(arg) is not None and arg not in impl.argnames)
+        if ignored:
+            raise PluginError(
+                f"model {spec.name!r}: {hook_name} of plugin {spec.distribution or spec.plugin!r} does not accept "
+                f"{', '.join(repr(a) for a in ignored)}, so the value given would be ignored; leave it out "
+                f"(the model cannot honour it) or add the argument to the plugin's {hook_name}"
+            )
+
+    @staticmethod
+    def _invoke(spec: ModelSpec, hook_name: str, impl: pluggy.HookImpl, kwargs: dict[str, Any]) -> Any:
+        arguments = [kwargs.get(arg) for arg in impl.argnames]
+        if hook_name == "ganzoo_sample" and spec.api < 2:  # API-1 samplers were always called under no_grad
+            import torch
+
+            with torch.no_grad():
+                return impl.function(*arguments)
+        return impl.function(*arguments)
 
     # -- queries -----------------------------------------------------------------------------------
     def list_models(self, pattern: str = "*", task: str | None = None) -> list[str]:
@@ -391,6 +427,24 @@ class PluginHost:
                      "error": error, "description": spec.description}
                 )
         return rows
+
+
+CONTEXT_ARGUMENTS = {"model", "state", "config", "networks", "generator_names", "roles", "batches", "batch", "role",
+                     "context"}
+"""Hook arguments that inform an implementation (it may leave them out); every other argument is a caller's choice."""
+API1_HONOURED_ARGUMENTS = {"truncation", "latents"}
+"""Arguments an API-1 implementation must accept when a caller sets them (the others it may ignore, as before)."""
+
+
+def honoured_step_settings(spec: ModelSpec, own_step: bool) -> tuple[str, ...] | None:
+    """The step-only train settings a model honours; ``None``: not checked (an API-1 model with its own step)."""
+    from ganzoo.specs import STEP_SETTINGS
+
+    if not own_step:
+        return STEP_SETTINGS if spec.train_settings is None else tuple(spec.train_settings)
+    if spec.train_settings is not None:
+        return tuple(spec.train_settings)
+    return () if spec.api >= 2 else None
 
 
 _HOST: PluginHost | None = None

@@ -15,6 +15,13 @@ from pydantic import BaseModel
 TaskKind = Literal["unconditional", "class-conditional", "paired-image-to-image", "unpaired-image-to-image"]
 TASK_KINDS: tuple[str, ...] = TaskKind.__args__  # type: ignore[attr-defined]
 
+Role = Literal["generator", "discriminator", "auxiliary", "frozen"]
+ROLES: tuple[str, ...] = Role.__args__  # type: ignore[attr-defined]
+TRAINABLE_ROLES = ("generator", "discriminator", "auxiliary")
+
+STEP_SETTINGS: tuple[str, ...] = ("loss", "gp_weight", "n_critic", "reuse_fakes")
+"""Train settings only a train step reads (everything else is applied by the trainer for every model)."""
+
 _NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_.-]*$")
 
 
@@ -30,8 +37,17 @@ class ModelSpec:
     are the paper's settings for the architecture.  ``train_defaults`` and ``data_defaults`` override the
     generic :class:`ganzoo.config.TrainConfig` / :class:`ganzoo.config.DataConfig` defaults for this model
     (for example wgan-gp's learning rate and critic steps).  ``tiny_config`` holds model settings for a
-    network small enough for the conformance kit to build and train in a fraction of a second.  ``plugin`` and ``distribution`` are filled in
-    by the core when the spec is registered.
+    network small enough for the conformance kit to build and train in a fraction of a second.
+
+    API 2 additions: ``roles`` maps network names to a role (``generator``, ``discriminator``, ``auxiliary``:
+    trainable helper, ``frozen``: fixed, no optimizer/EMA, always in eval mode); networks not named get the role of
+    the hook that built them.  ``train_settings`` lists the step-only train settings (``STEP_SETTINGS``) that the
+    plugin's *own* ``ganzoo_train_step`` honours (``None`` with the default step: all of them); changing another
+    one is a config error.  ``sample_config`` is a pydantic model of sampling settings (the run config's
+    ``[sample]`` section, overridable at sampling time).
+
+    ``plugin``, ``distribution``, ``version`` and ``api`` (the plugin API version the plugin speaks) are filled
+    in by the core when the spec is registered.
     """
 
     name: str
@@ -44,9 +60,14 @@ class ModelSpec:
     data_defaults: dict[str, Any] = field(default_factory=dict)
     tags: tuple[str, ...] = ()
     tiny_config: dict[str, Any] = field(default_factory=dict)
+    roles: dict[str, str] = field(default_factory=dict)
+    train_settings: tuple[str, ...] | None = None
+    sample_config: type[BaseModel] | None = None
     plugin: str = ""
     distribution: str = ""
     version: str = ""
+    api: int = 1
+    honoured_step_settings: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         if not _NAME_PATTERN.match(self.name):
@@ -58,6 +79,17 @@ class ModelSpec:
             raise SpecError(f"model {self.name!r}: task {self.task!r} is not one of {', '.join(TASK_KINDS)}")
         if not (isinstance(self.config_class, type) and issubclass(self.config_class, BaseModel)):
             raise SpecError(f"model {self.name!r}: config_class must be a pydantic BaseModel subclass")
+        bad_roles = {name: role for name, role in self.roles.items() if role not in ROLES}
+        if bad_roles:
+            raise SpecError(f"model {self.name!r}: unknown role(s) {bad_roles} (allowed: {', '.join(ROLES)})")
+        unknown = sorted(set(self.train_settings or ()) - set(STEP_SETTINGS))
+        if unknown:
+            raise SpecError(f"model {self.name!r}: train_settings {unknown} are not step settings "
+                            f"(allowed: {', '.join(STEP_SETTINGS)}; the trainer applies all others itself)")
+        if self.sample_config is not None and not (
+            isinstance(self.sample_config, type) and issubclass(self.sample_config, BaseModel)
+        ):
+            raise SpecError(f"model {self.name!r}: sample_config must be a pydantic BaseModel subclass")
 
     @property
     def conditional(self) -> bool:
@@ -80,6 +112,9 @@ class ModelSpec:
             "plugin": self.distribution or self.plugin,
             "version": self.version,
             "tags": list(self.tags),
+            "api": self.api,
+            "roles": dict(self.roles),
+            "honoured_step_settings": list(self.honoured_step_settings) if self.honoured_step_settings is not None else None,
         }
 
 

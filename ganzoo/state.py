@@ -10,19 +10,27 @@ from __future__ import annotations
 
 import contextlib
 import copy
-from typing import Any, Iterator, Mapping, Protocol
+from typing import Any, Callable, Iterator, Mapping, Protocol, Sequence
 
 import torch
 from torch import nn
 
 from ganzoo.config import ConfigError, RunConfig
+from ganzoo.latents import Latent, draw_latents, validate_latents
 from ganzoo.losses import GANLoss, batchnorm_layers
+from ganzoo.optim import Schedules
+from ganzoo.optim import default_optimizers as _optimizers_by_role
 from ganzoo.plugins import PluginHost, get_host
-from ganzoo.specs import ModelSpec
+from ganzoo.specs import ROLES, ModelSpec
 
 
 class BatchSource(Protocol):
-    """Hands train steps their batches; the trainer counts them so a resumed run continues exactly."""
+    """Hands train steps their batches; the trainer counts them so a resumed run continues exactly.
+
+    ``epoch`` is the (0-based) pass over the data the next batch comes from.
+    """
+
+    epoch: int
 
     def next(self) -> dict[str, torch.Tensor]:
         """The next batch, a dict of tensors on the state's device."""
@@ -36,6 +44,7 @@ class IteratorBatchSource:
         self._batches = batches
         self.device = torch.device(device)
         self.consumed = 0
+        self.epoch = 0
 
     def next(self) -> dict[str, torch.Tensor]:
         batch = next(self._batches)
@@ -70,7 +79,17 @@ def resolve_device(name: str) -> torch.device:
 
 
 class GANState:
-    """Networks, optimizers, loss and runtime helpers for one model; what train steps operate on."""
+    """Networks, optimizers, loss and runtime helpers for one model; what train steps operate on.
+
+    Public attributes plugin code may read: ``spec`` (the :class:`~ganzoo.specs.ModelSpec`), ``config`` (the
+    resolved :class:`~ganzoo.config.RunConfig`; ``model_config`` is ``config.model``), ``networks`` (name ->
+    module; under DDP trainable ones are ``DistributedDataParallel`` wrappers: call them for training forward
+    passes so gradients are synchronised, use :meth:`unwrapped` for attributes and sub-modules), ``roles``
+    (name -> ``generator``/``discriminator``/``auxiliary``/``frozen``), ``generator_names``, ``optimizers``
+    (name -> torch optimizer), ``loss`` (the :class:`~ganzoo.losses.GANLoss`), ``gp_weight`` (gradient-penalty
+    weight, 0 for none), ``latents`` (name -> prior), ``device``, ``step`` (completed train steps; the trainer
+    increments it), ``extras`` (checkpointed plugin state), ``ema`` (name -> EMA copy of generators).
+    """
 
     def __init__(
         self,
@@ -82,6 +101,8 @@ class GANState:
         loss: GANLoss,
         gp_weight: float,
         device: torch.device,
+        roles: Mapping[str, str] | None = None,
+        latents: Mapping[str, Latent] | None = None,
     ) -> None:
         self.spec = spec
         self.config = config
@@ -91,6 +112,14 @@ class GANState:
         self.loss = loss
         self.gp_weight = gp_weight
         self.device = device
+        self.roles = dict(roles) if roles is not None else {
+            name: "generator" if name in generator_names else "discriminator" for name in networks
+        }
+        self.latents: dict[str, Latent] = dict(latents) if latents is not None else (
+            {} if spec.image_to_image else {"z": _normal(config.model.latent_dim)}
+        )
+        self.schedules = Schedules(optimizers, config.train, self.roles)
+        self.host: PluginHost = get_host()
         self.step = 0
         self.extras: dict[str, Any] = {}
         self.ema: dict[str, torch.optim.swa_utils.AveragedModel] = {}
@@ -101,7 +130,14 @@ class GANState:
     # -- conveniences for train steps -------------------------------------------------------------
     @property
     def model_config(self) -> Any:
+        """The validated model section of the config (``config.model``)."""
         return self.config.model
+
+    def networks_with_role(self, role: str) -> list[str]:
+        """Names of the networks that have ``role`` (``generator``, ``discriminator``, ``auxiliary``, ``frozen``)."""
+        if role not in ROLES:
+            raise ValueError(f"unknown role {role!r} (allowed: {', '.join(ROLES)})")
+        return [name for name in self.networks if self.roles.get(name) == role]
 
     def autocast(self) -> contextlib.AbstractContextManager[Any]:
         """Autocast context for forward passes at the configured precision (a no-op for fp32)."""
@@ -109,12 +145,44 @@ class GANState:
             return contextlib.nullcontext()
         return torch.autocast(self.device.type, dtype=self.autocast_dtype)
 
-    def optimize(self, name: str, loss: torch.Tensor, retain_graph: bool = False) -> None:
-        """Zero ``name``'s gradients, backpropagate ``loss`` (scaled for fp16) and step its optimizer."""
-        optimizer = self.optimizers[name]
-        optimizer.zero_grad(set_to_none=True)
+    def optimize(
+        self,
+        names: str | Sequence[str],
+        loss: torch.Tensor,
+        retain_graph: bool = False,
+        before_step: Callable[[GANState], None] | None = None,
+        clip_grad_norm: float | None = None,
+    ) -> None:
+        """Step the optimizers ``names`` (one name or several) from one backward pass of ``loss``.
+
+        Clears those optimizers' gradients first (``set_to_none``), backpropagates ``loss`` (scaled under fp16),
+        unscales the gradients, clips each optimizer's parameters to ``clip_grad_norm`` (total L2 norm) when given,
+        calls ``before_step(state)`` (gradients are unscaled there: inspect or edit them), then steps every
+        optimizer and updates the gradient scaler once.  Gradients that ``loss`` leaves in *other* networks are
+        not cleared here; they are cleared when those networks' optimizers are next used.  Under DDP the
+        backward pass through wrapped networks all-reduces their gradients, so call ``state.networks[...]``
+        (the wrappers) in the forward pass.
+        """
+        names = [names] if isinstance(names, str) else list(names)
+        unknown = [name for name in names if name not in self.optimizers]
+        if unknown:
+            raise KeyError(f"state.optimize: no optimizer named {', '.join(map(repr, unknown))} for model "
+                           f"{self.spec.name!r} (optimizers: {', '.join(self.optimizers)})")
+        optimizers = [self.optimizers[name] for name in names]
+        for optimizer in optimizers:
+            optimizer.zero_grad(set_to_none=True)
         self.scaler.scale(loss).backward(retain_graph=retain_graph)
-        self.scaler.step(optimizer)
+        if clip_grad_norm is not None or before_step is not None:
+            for optimizer in optimizers:
+                self.scaler.unscale_(optimizer)
+        if clip_grad_norm is not None:
+            for optimizer in optimizers:
+                params = [p for group in optimizer.param_groups for p in group["params"]]
+                torch.nn.utils.clip_grad_norm_(params, clip_grad_norm)
+        if before_step is not None:
+            before_step(self)
+        for optimizer in optimizers:
+            self.scaler.step(optimizer)
         self.scaler.update()
 
     def noise(self, num: int, generator: torch.Generator | None = None) -> torch.Tensor:
@@ -126,6 +194,20 @@ class GANState:
         device = generator.device if generator is not None else self.device
         return torch.randn(num, self.model_config.latent_dim, device=device, generator=generator).to(self.device)
 
+    def draw_latents(
+        self,
+        num: int,
+        generator: torch.Generator | None = None,
+        given: Mapping[str, torch.Tensor] | None = None,
+        truncation: float | None = None,
+    ) -> dict[str, torch.Tensor]:
+        """One tensor per declared latent (see :func:`ganzoo.latents.draw_latents`), on ``state.device``.
+
+        ``generator`` (a CPU ``torch.Generator``) makes the draws identical on every device; without it the
+        device's global RNG is used (training).  ``given`` values are kept as they are.
+        """
+        return draw_latents(self.latents, num, generator, self.device, given, truncation, owner=f"model {self.spec.name!r}")
+
     def random_labels(self, num: int, generator: torch.Generator | None = None) -> torch.Tensor | None:
         """Uniform class labels for conditional models, ``None`` for unconditional ones (drawn like :meth:`noise`)."""
         if not self.spec.conditional:
@@ -134,10 +216,13 @@ class GANState:
         labels = torch.randint(0, self.model_config.num_classes, (num,), device=device, generator=generator)
         return labels.to(self.device)
 
-    def generate(self, z: torch.Tensor, labels: torch.Tensor | None = None, network: str = "generator") -> torch.Tensor:
-        """Call a generator with the calling convention of the model's task."""
-        net = self.networks[network]
-        return net(z, labels) if self.spec.conditional else net(z)
+    def generate(
+        self, latents: torch.Tensor | Mapping[str, torch.Tensor], labels: torch.Tensor | None = None,
+        network: str = "generator",
+    ) -> torch.Tensor:
+        """Call a generator with the calling convention of the model: ``G(z)`` / ``G(z, y)`` for one latent (or a
+        bare tensor), ``G(**latents)`` / ``G(**latents, y=y)`` for several."""
+        return call_generator(self.networks[network], latents, labels if self.spec.conditional else None)
 
     def discriminate(self, images: torch.Tensor, labels: torch.Tensor | None = None, network: str = "discriminator") -> torch.Tensor:
         """Call a discriminator with the calling convention of the model's task."""
@@ -156,10 +241,12 @@ class GANState:
         return self.unwrapped(name)
 
     def train(self) -> None:
-        for net in self.networks.values():
-            net.train()
+        """Training mode for every network except frozen ones (they always stay in eval mode)."""
+        for name, net in self.networks.items():
+            net.train(self.roles.get(name) != "frozen")
 
     def eval(self) -> None:
+        """Eval mode for every network and EMA copy."""
         for net in self.networks.values():
             net.eval()
         for averaged in self.ema.values():
@@ -196,9 +283,9 @@ class GANState:
 
     # -- EMA -------------------------------------------------------------------------------------
     def enable_ema(self, decay: float) -> None:
-        """Keep an exponential moving average of every generator network (BatchNorm buffers included)."""
+        """Keep an exponential moving average of every generator-role network (BatchNorm buffers included)."""
         multi_avg = torch.optim.swa_utils.get_ema_multi_avg_fn(decay)
-        for name in self.generator_names:
+        for name in self.networks_with_role("generator"):
             self.ema[name] = torch.optim.swa_utils.AveragedModel(
                 self.unwrapped(name), multi_avg_fn=multi_avg, use_buffers=True
             )
@@ -224,17 +311,27 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def default_optimizers(config: RunConfig, networks: Mapping[str, nn.Module], generator_names: list[str]) -> dict[str, torch.optim.Optimizer]:
-    """Adam per trainable network: ``lr_g`` for generators, ``lr_d`` for the rest."""
-    train = config.train
-    optimizers = {}
-    for name, net in networks.items():
-        params = [p for p in net.parameters() if p.requires_grad]
-        if not params:
-            continue
-        lr = train.lr_g if name in generator_names else train.lr_d
-        optimizers[name] = torch.optim.Adam(params, lr=lr, betas=(train.beta1, train.beta2))
-    return optimizers
+def _normal(dim: int) -> Latent:
+    from ganzoo.latents import Normal
+
+    return Normal(dim)
+
+
+def call_generator(net: nn.Module, latents: torch.Tensor | Mapping[str, torch.Tensor], labels: torch.Tensor | None) -> torch.Tensor:
+    """``net(z[, y])`` for a tensor or a single latent, ``net(**latents[, y=y])`` for several."""
+    if isinstance(latents, Mapping):
+        if len(latents) != 1:
+            return net(**latents) if labels is None else net(**latents, y=labels)
+        latents = next(iter(latents.values()))
+    return net(latents) if labels is None else net(latents, labels)
+
+
+def default_optimizers(
+    config: RunConfig, networks: Mapping[str, nn.Module], generator_names: list[str], roles: Mapping[str, str] | None = None
+) -> dict[str, torch.optim.Optimizer]:
+    """One optimizer per trainable network from the ``train`` settings (see :mod:`ganzoo.optim`)."""
+    roles = roles or {name: "generator" if name in generator_names else "discriminator" for name in networks}
+    return _optimizers_by_role(config.train, networks, roles)
 
 
 def build_state(
@@ -257,19 +354,43 @@ def build_state(
     memory_format = torch.channels_last if config.train.channels_last else torch.preserve_format
     for name, net in networks.items():
         networks[name] = net.to(device=device, memory_format=memory_format)
-    generator_names = list(generators)
+    roles = _network_roles(spec, generators, discriminators)
+    for name, net in networks.items():
+        if roles[name] == "frozen":
+            net.requires_grad_(False).eval()
+    generator_names = [name for name in networks if roles[name] == "generator"]
     optimizers = dict(
         host.call(
-            "ganzoo_configure_optimizers", spec, config=config, networks=networks, generator_names=generator_names
+            "ganzoo_configure_optimizers", spec, config=config, networks=networks, generator_names=generator_names,
+            roles=roles,
         )
     )
+    frozen_optimized = sorted(set(optimizers) & {name for name, role in roles.items() if role == "frozen"})
+    if frozen_optimized:
+        raise TypeError(f"model {spec.name!r}: ganzoo_configure_optimizers made optimizers for frozen network(s) "
+                        f"{', '.join(frozen_optimized)}")
     loss = host.call("ganzoo_loss", spec, config=config)
     gp_weight = _gradient_penalty_weight(host, spec, config, discriminators)
-    state = GANState(spec, config, networks, generator_names, optimizers, loss, gp_weight, device)
+    latents = validate_latents(host.call("ganzoo_latents", spec, config=config.model), f"model {spec.name!r}")
+    state = GANState(spec, config, networks, generator_names, optimizers, loss, gp_weight, device, roles, latents)
+    state.host = host
     state.extras.update(host.call("ganzoo_extra_state", spec, state=state) or {})
     if config.train.ema_decay is not None:
         state.enable_ema(config.train.ema_decay)
     return state
+
+
+def _network_roles(spec: ModelSpec, generators: Mapping[str, nn.Module], discriminators: Mapping[str, nn.Module]) -> dict[str, str]:
+    """Role per network: the spec's ``roles`` over the role of the hook that built it."""
+    unknown = sorted(set(spec.roles) - set(generators) - set(discriminators))
+    if unknown:
+        raise TypeError(f"model {spec.name!r}: ModelSpec.roles names network(s) {', '.join(unknown)} that its hooks "
+                        f"do not build (networks: {', '.join([*generators, *discriminators])})")
+    roles = {name: "generator" for name in generators} | {name: "discriminator" for name in discriminators}
+    roles.update(spec.roles)
+    if not any(role == "generator" for role in roles.values()):
+        raise TypeError(f"model {spec.name!r} has no network with the generator role")
+    return roles
 
 
 def _gradient_penalty_weight(host: PluginHost, spec: ModelSpec, config: RunConfig, discriminators: Mapping[str, nn.Module]) -> float:

@@ -263,6 +263,7 @@ class Trainer:
         started = time.perf_counter()
         window_start, window_batches = started, self.batches.consumed
         while state.step < train.steps:
+            state.schedules.at(state.step)
             raw = host.call("ganzoo_train_step", spec, state=state, batches=self.batches)
             state.step += 1
             if state.ema:
@@ -324,23 +325,14 @@ class Trainer:
 
     # -- samples ----------------------------------------------------------------------------------
     def preview_images(self) -> tuple[torch.Tensor, int]:
-        """The progress grid's images and images per row: fixed noise (and labels), or preview columns."""
+        """The progress grid's images and images per row, from the model's ``ganzoo_preview`` (every model has one:
+        fixed-noise samples, one row per class, by default)."""
         state, spec = self.state, self.spec
-        with torch.random.fork_rng(devices=[]), torch.no_grad():  # previews must not disturb training's RNG
-            if spec.image_to_image:
-                assert self.preview_batch is not None
-                columns = self.host.call("ganzoo_preview", spec, state=state, batch=self.preview_batch)
-                return side_by_side(columns)
-            count = self.config.train.sample_count
-            nrow = max(1, int(math.sqrt(count)))
-            labels = None
-            if spec.conditional:
-                classes = int(state.model_config.num_classes)
-                nrow = classes if classes <= 16 else nrow
-                labels = torch.arange(count, device=state.device) % max(classes, 1)
-            generator = torch.Generator(device=state.device).manual_seed(self.config.train.seed)
-            images = self.host.call("ganzoo_sample", spec, state=state, num=count, labels=labels, generator=generator)
-        return images, nrow
+        with torch.random.fork_rng(devices=[]):  # previews must not disturb training's RNG
+            preview = self.host.call("ganzoo_preview", spec, state=state, batch=self.preview_batch)
+        if isinstance(preview, torch.Tensor):
+            return preview.detach(), max(1, int(math.sqrt(preview.size(0))))
+        return side_by_side([column.detach() for column in preview])
 
     def _sample(self) -> Path:
         images, nrow = self.preview_images()

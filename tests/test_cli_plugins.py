@@ -40,7 +40,7 @@ def test_info_shows_metadata_defaults_and_schema(capsys: pytest.CaptureFixture[s
     info = run_json(capsys, "info", "wgan-gp", "--json")
     assert info["paper"].startswith("Gulrajani") and info["plugin"] == "ganzoo-plugin-wgan-gp"
     assert info["defaults"]["train"]["n_critic"] == 5 and info["defaults"]["model"]["critic_norm"] == "none"
-    assert set(info["defaults"]) == {"model", "train", "data"}
+    assert set(info["defaults"]) == {"model", "train", "data", "sample"}
     assert "critic_norm" in info["schema"]["model"]["properties"] and "steps" in info["schema"]["train"]["properties"]
     assert "ganzoo_build_discriminator" in info["hooks"]
     assert main(["info", "dcgan"]) == 0

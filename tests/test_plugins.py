@@ -144,7 +144,7 @@ def test_duplicate_model_name_inside_one_plugin(make_plugin: MakePlugin) -> None
 
 @pytest.mark.parametrize(
     ("declaration", "fragment"),
-    [("GANZOO_API = '>=2,<3'", "supports ganzoo API >=2,<3"), ("GANZOO_API = 'one'", "not a version specifier"), ("", "does not declare")],
+    [("GANZOO_API = '>=3,<4'", "supports ganzoo API >=3,<4"), ("GANZOO_API = 'one'", "not a version specifier"), ("", "does not declare")],
     ids=["too-new", "malformed", "missing"],
 )
 def test_api_version_mismatch_is_refused(make_plugin: MakePlugin, declaration: str, fragment: str) -> None:

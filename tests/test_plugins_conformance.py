@@ -19,7 +19,7 @@ from torch import nn
 from ganzoo import ModelConfig, ModelSpec, hookimpl
 from ganzoo.defaults import train_step
 
-GANZOO_API = ">=1"
+GANZOO_API = ">=1.0,<2"
 MODELS = ["good-mlp", "wide-range", "no-paper", "lazy-step", "noisy-step", "int-metric", "cond-mlp"]
 TRANSLATORS = {"paired-conv": "paired-image-to-image", "unpaired-conv": "unpaired-image-to-image"}
 

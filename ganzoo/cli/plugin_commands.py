@@ -134,14 +134,52 @@ def model_info(name: str) -> dict[str, Any]:
     host = get_host()
     spec = host.get_model(name)
     defaults = resolve_config(spec)
+    from ganzoo.latents import describe
+
     return {
         **spec.metadata(),
+        "latents": describe(host.call("ganzoo_latents", spec, config=defaults.model)),
+        "networks": network_roles(spec, defaults),
+        "train_settings": honoured_train_settings(spec),
         "entry_point": spec.plugin,
         "hooks": [hook for hook in hookspecs.HOOK_NAMES if not hook.startswith("ganzoo_register") and host.implements(spec, hook)],
         "tiny_config": dict(spec.tiny_config),
         "defaults": defaults.model_dump(mode="json", exclude={"model_name"}),
         "defaults_toml": defaults.to_toml(),
         "schema": schema(spec),
+    }
+
+
+def network_roles(spec: Any, config: Any) -> dict[str, str]:
+    """Network name -> role for the default config, built on torch's ``meta`` device (no memory, no weights)."""
+    from ganzoo.plugins import get_host
+
+    import torch
+
+    host = get_host()
+    roles: dict[str, str] = {}
+    with torch.device("meta"):
+        for hook, role, single in (("ganzoo_build_generator", "generator", "generator"),
+                                   ("ganzoo_build_discriminator", "discriminator", "discriminator")):
+            built = host.call(hook, spec, config=config.model)
+            names = [single] if isinstance(built, torch.nn.Module) and not isinstance(built, torch.nn.ModuleDict) else list(built)
+            roles.update({name: spec.roles.get(name, role) for name in names})
+    return roles
+
+
+def honoured_train_settings(spec: Any) -> dict[str, Any]:
+    """Which train settings the model honours: the trainer applies all but the step-only ones, which depend on
+    the model's train step."""
+    from ganzoo.config import TrainConfig
+    from ganzoo.specs import STEP_SETTINGS
+
+    honoured = spec.honoured_step_settings
+    step = list(STEP_SETTINGS) if honoured is None else list(honoured)
+    return {
+        "trainer": [name for name in TrainConfig.model_fields if name not in STEP_SETTINGS],
+        "step": step,
+        "ignored": [] if honoured is None else [name for name in STEP_SETTINGS if name not in honoured],
+        "checked": honoured is not None,
     }
 
 
@@ -175,6 +213,13 @@ def info_command(args: argparse.Namespace) -> int:
     print(f"{info['name']}  ({info['task']})  from {info['plugin']} {info['version']}")
     print(f"  {info['description']}\n  paper:   {info['paper']}\n  license: {info['license']}")
     print(f"  hooks:   {', '.join(info['hooks']) or '(core defaults only)'}")
+    print(f"  plugin API: {info['api']}")
+    print(f"  latents: {', '.join(f'{k} ~ {v}' for k, v in info['latents'].items()) or '(none: translates images)'}")
+    print(f"  networks: {', '.join(f'{k} ({v})' for k, v in info['networks'].items())}")
+    settings = info["train_settings"]
+    ignored = f"; ignored by its step (setting them is an error): {', '.join(settings['ignored'])}" if settings["ignored"] else ""
+    print(f"  train step honours: {', '.join(settings['step']) or '(no step-only settings)'}{ignored}; "
+          "the trainer applies every other train setting")
     loss_names = [loss["name"] for loss in loss_info()]
     print("\nsettings (change with --set section.key=value or a TOML file with these sections; "
           "--json gives the JSON schema):")

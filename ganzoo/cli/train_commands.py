@@ -136,7 +136,7 @@ def run_sample(args: argparse.Namespace) -> int:
     _check_sampling_options(args, spec)
     host = get_host()
     torch.manual_seed(args.seed)
-    generator = torch.Generator(device=state.device).manual_seed(args.seed)
+    generator = torch.Generator().manual_seed(args.seed)
     labels = _labels(args, state) if spec.conditional else None
     inputs = _inputs(args, loaded) if spec.image_to_image else None
     images = host.call("ganzoo_sample", spec, state=state, num=args.num, labels=labels, inputs=inputs,

@@ -81,7 +81,7 @@ def run_translate(args: argparse.Namespace) -> int:
                            "(use `ganzoo sample` for this one)")
     direction = _direction(spec, args.direction, str(getattr(loaded.config.data, "direction", "AtoB")))
     host = get_host()
-    generator = torch.Generator(device=state.device).manual_seed(args.seed)
+    generator = torch.Generator().manual_seed(args.seed)
     written, skipped = 0, []
     for start in range(0, len(files), args.batch_size):
         batch_files = files[start:start + args.batch_size]

@@ -406,7 +406,6 @@ def run_benchmark(
     )
 
 
-@torch.no_grad()
 def sample_grid_png(target: BenchTarget, protocol: Protocol, count: int = GRID_SAMPLES) -> bytes:
     """A small PNG grid of the target's samples, seeded by the protocol.
 
@@ -419,13 +418,13 @@ def sample_grid_png(target: BenchTarget, protocol: Protocol, count: int = GRID_S
     if isinstance(source, TranslatedInputs):
         columns = min(count // 2, len(source))
         inputs, outputs = source.translate(columns)
-        rows = [inputs.float().cpu(), outputs.float().cpu()]
+        rows = [inputs.float().cpu(), outputs.detach().float().cpu()]
         if source.keep_pairs:
             rows.append(source.targets[-1])
         images = torch.cat(rows)
     else:
         columns = min(8, count)
-        images = source.sample(count).float().cpu()
+        images = source.sample(count).detach().float().cpu()
     if images.size(1) == 1:
         images = images.expand(-1, 3, -1, -1)
     grid = to_uint8(make_grid(images[:, :3], nrow=columns, padding=1, pad_value=1.0))

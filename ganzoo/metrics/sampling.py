@@ -68,7 +68,7 @@ class SampledModel(_ModelInput):
                               generator=self.generator)
 
     def forward(self, noise: torch.Tensor, *unused: Any) -> torch.Tensor:
-        return to_reference(self.sample(noise.size(0)), self.protocol)
+        return to_reference(self.sample(noise.size(0)).detach(), self.protocol)
 
 
 class TranslatedInputs(_ModelInput):
@@ -107,7 +107,7 @@ class TranslatedInputs(_ModelInput):
         return inputs, outputs
 
     def forward(self, noise: torch.Tensor, *unused: Any) -> torch.Tensor:
-        return to_reference(self.translate(noise.size(0))[1], self.protocol)
+        return to_reference(self.translate(noise.size(0))[1].detach(), self.protocol)
 
     def paired_metrics(self) -> dict[str, float]:
         """L1 / PSNR / SSIM of the outputs so far against their ground truth (paired data only)."""

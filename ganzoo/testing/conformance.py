@@ -45,7 +45,12 @@ def _model_fixture(models: list[str]) -> Any:
     return pytest.fixture(params=models, ids=models, name="conformance_model")(conformance_model)
 
 
-def _finite(value: float) -> bool:
+def _finite(value: Any) -> bool:
+    """A finite Python float, or a finite detached 0-dim tensor (metrics stay on the device until logged)."""
+    import torch
+
+    if isinstance(value, torch.Tensor):
+        return value.dim() == 0 and not value.requires_grad and bool(torch.isfinite(value))
     return isinstance(value, float) and math.isfinite(value)
 
 
@@ -257,7 +262,7 @@ class ConformanceSuite:
         metrics = self.train_step(state, self.batches(state))
         assert isinstance(metrics, Mapping) and metrics, "ganzoo_train_step must return a non-empty mapping"
         for key, value in metrics.items():
-            assert isinstance(key, str) and _finite(value), f"metric {key!r} = {value!r} is not a finite float"
+            assert isinstance(key, str) and _finite(value), f"metric {key!r} = {value!r} is not a finite float or detached 0-dim tensor"
         unchanged = trained - changed_networks(before, parameters_snapshot(state)) - set(self.frozen_networks)
         assert not unchanged, f"a train step left these optimised networks unchanged: {sorted(unchanged)}"
 

@@ -135,7 +135,7 @@ def sample_images(state: GANState, num: int, seed: int = 0, host: PluginHost | N
     """``num`` samples through the model's ``ganzoo_sample`` hook with a seeded generator (inputs made up as needed)."""
     arguments = {**sample_inputs(state, num, seed), **kwargs}
     torch.manual_seed(seed)  # for samplers that draw from the global generator (dropout at test time)
-    generator = torch.Generator(device=state.device).manual_seed(seed)
+    generator = torch.Generator().manual_seed(seed)
     return (host or get_host()).call("ganzoo_sample", state.spec, state=state, num=num, generator=generator, **arguments)
 
 

@@ -1,0 +1,121 @@
+"""Optimizers and learning-rate schedules built from the ``train`` settings.
+
+Every trainable network gets its own optimizer (``train.optimizer`` with ``lr_g`` for generators and ``lr_d``
+for discriminators and auxiliary networks), overridable per network or per role under ``[train.optim.NAME]``.
+Schedules are pure functions of the step (:func:`lr_factor`), applied by the trainer before every step with
+``torch.optim.lr_scheduler.LambdaLR``; a resumed run sets the scheduler to its step, so it continues exactly
+without any scheduler state in the checkpoint.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Mapping
+
+import torch
+from torch import nn
+
+from ganzoo.config import NetworkOptimizer, TrainConfig
+
+_FIELDS = tuple(NetworkOptimizer.model_fields)
+
+
+def network_settings(train: TrainConfig, name: str, role: str) -> dict[str, Any]:
+    """The effective optimizer/schedule settings of one network: ``optim[name]`` over ``optim[role]`` over ``train``."""
+    settings: dict[str, Any] = {
+        "optimizer": train.optimizer,
+        "lr": train.lr_g if role == "generator" else train.lr_d,
+        "betas": (train.beta1, train.beta2),
+        "momentum": train.momentum,
+        "weight_decay": train.weight_decay,
+        "lr_schedule": train.lr_schedule,
+        "lr_decay_start": train.lr_decay_start,
+        "lr_step_size": train.lr_step_size,
+        "lr_gamma": train.lr_gamma,
+    }
+    for key in (role, name):
+        override = train.optim.get(key)
+        if override is not None:
+            settings.update({field: value for field in _FIELDS if (value := getattr(override, field)) is not None})
+    return settings
+
+
+def make_optimizer(parameters: Any, settings: Mapping[str, Any]) -> torch.optim.Optimizer:
+    """A torch optimizer named by ``settings["optimizer"]`` over ``parameters``."""
+    kind, lr, decay = settings["optimizer"], settings["lr"], settings["weight_decay"]
+    if kind == "adam":
+        return torch.optim.Adam(parameters, lr=lr, betas=tuple(settings["betas"]), weight_decay=decay)
+    if kind == "adamw":
+        return torch.optim.AdamW(parameters, lr=lr, betas=tuple(settings["betas"]), weight_decay=decay)
+    if kind == "sgd":
+        return torch.optim.SGD(parameters, lr=lr, momentum=settings["momentum"], weight_decay=decay)
+    if kind == "rmsprop":
+        return torch.optim.RMSprop(parameters, lr=lr, momentum=settings["momentum"], weight_decay=decay)
+    raise ValueError(f"unknown optimizer {kind!r} (allowed: adam, adamw, sgd, rmsprop)")
+
+
+def default_optimizers(train: TrainConfig, networks: Mapping[str, nn.Module], roles: Mapping[str, str]) -> dict[str, torch.optim.Optimizer]:
+    """One optimizer per network with trainable parameters and a trainable role, keyed by network name."""
+    optimizers = {}
+    for name, net in networks.items():
+        role = roles.get(name, "discriminator")
+        params = [p for p in net.parameters() if p.requires_grad]
+        if role == "frozen" or not params:
+            continue
+        optimizers[name] = make_optimizer(params, network_settings(train, name, role))
+    return optimizers
+
+
+def lr_factor(step: int, total_steps: int, settings: Mapping[str, Any]) -> float:
+    """The multiplier of the base learning rate at ``step`` (0-based: the step about to be taken).
+
+    ``linear``: 1 until ``lr_decay_start`` (default: half of ``total_steps``), then linearly to 0 at
+    ``total_steps`` (pix2pix's / CycleGAN's policy); ``cosine``: half a cosine from 1 to 0 between
+    ``lr_decay_start`` (default 0) and ``total_steps``; ``step``: ``lr_gamma ** (step // lr_step_size)``.
+    """
+    schedule = settings["lr_schedule"]
+    if schedule == "constant":
+        return 1.0
+    if schedule == "step":
+        return float(settings["lr_gamma"]) ** (step // int(settings["lr_step_size"]))
+    start = settings["lr_decay_start"]
+    start = (total_steps // 2 if schedule == "linear" else 0) if start is None else int(start)
+    if step < start or total_steps <= start:
+        return 1.0
+    progress = min(1.0, (step - start) / (total_steps - start))
+    if schedule == "linear":
+        return max(0.0, 1.0 - progress)
+    return 0.5 * (1.0 + math.cos(math.pi * progress))
+
+
+def optimizer_settings(train: TrainConfig, optimizer_name: str, roles: Mapping[str, str]) -> dict[str, Any]:
+    """Settings for an optimizer keyed by ``optimizer_name`` (a network name, or a plugin's own group name)."""
+    return network_settings(train, optimizer_name, roles.get(optimizer_name, "discriminator"))
+
+
+class Schedules:
+    """The lr schedule of each optimizer; :meth:`at` puts every optimizer's lr at ``base * factor(step)``.
+
+    Hand-written rather than ``LambdaLR``: the lr is a pure function of the step, set directly, so a resumed run
+    needs no scheduler state and no warning about the order of ``scheduler.step()`` calls arises.
+    """
+
+    def __init__(self, optimizers: Mapping[str, torch.optim.Optimizer], train: TrainConfig, roles: Mapping[str, str]) -> None:
+        self.total = train.steps
+        self.optimizers = dict(optimizers)
+        self.settings = {name: optimizer_settings(train, name, roles) for name in optimizers}
+        self.base_lrs = {name: [group.setdefault("initial_lr", group["lr"]) for group in opt.param_groups]
+                         for name, opt in optimizers.items()}
+
+    def factor(self, name: str, step: int) -> float:
+        """The lr factor of optimizer ``name`` at ``step``."""
+        return lr_factor(step, self.total, self.settings[name])
+
+    def at(self, step: int) -> None:
+        """Set the learning rates for ``step`` (a pure function of it: resuming needs no saved scheduler state)."""
+        for name, optimizer in self.optimizers.items():
+            if self.settings[name]["lr_schedule"] == "constant":
+                continue
+            factor = self.factor(name, step)
+            for group, base in zip(optimizer.param_groups, self.base_lrs[name]):
+                group["lr"] = base * factor
