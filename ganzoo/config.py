@@ -247,6 +247,9 @@ def resolve_config(
     checked: dict[str, Any] = {}
     problems: list[str] = []
     for section, cls in section_classes(spec).items():
+        if cls.model_config.get("extra") != "forbid":  # a plugin's plain BaseModel must not ignore typos either
+            problems.extend(_unknown_setting(f"{section}.{key}", list(cls.model_fields), sources.get(f"{section}.{key}", "defaults"))
+                            for key in layers[section] if key not in cls.model_fields)
         try:
             checked[section] = cls(**layers[section])
         except ValidationError as exc:

@@ -1,0 +1,156 @@
+"""Sampling a model through its ``ganzoo_sample`` hook: plain samples, latent traversals and interpolations.
+
+:func:`sample_images` passes a sampler only the arguments its task uses (labels for class-conditional models,
+inputs for image-to-image ones, a direction for unpaired ones), so an API-2 sampler is never handed a value
+it has no parameter for.  Callers never wrap sampling in ``no_grad``: samplers decide their grad mode.
+
+:func:`traversal_latents` and :func:`interpolation_latents` build the latent values behind the grids of
+``ganzoo sample --traverse`` and ``--interpolate``; seeded draws are made on the CPU (same on every device).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+import torch
+
+from ganzoo.latents import Categorical, Latent, LatentError, Normal, slerp
+from ganzoo.plugins import PluginHost
+from ganzoo.state import GANState
+
+
+def sample_images(
+    state: GANState,
+    num: int,
+    *,
+    labels: torch.Tensor | None = None,
+    inputs: torch.Tensor | None = None,
+    truncation: float | None = None,
+    generator: torch.Generator | None = None,
+    direction: str | None = None,
+    latents: Mapping[str, torch.Tensor] | None = None,
+    host: PluginHost | None = None,
+) -> torch.Tensor:
+    """``num`` images from ``state``'s model via its ``ganzoo_sample`` (detached, float32, in [-1, 1])."""
+    spec = state.spec
+    arguments: dict[str, Any] = {"truncation": truncation, "generator": generator, "latents": latents or None}
+    if spec.conditional:
+        arguments["labels"] = labels
+    if spec.image_to_image:
+        arguments["inputs"] = inputs
+    if spec.task == "unpaired-image-to-image":
+        arguments["direction"] = direction
+    images = (host or state.host).call("ganzoo_sample", spec, state=state, num=num, **arguments)
+    return images.detach().float()
+
+
+def _one_value(prior: Latent, text: str, name: str) -> torch.Tensor:
+    """A latent value from text: an index for categorical latents, one number (all dims) or ``dim`` numbers."""
+    try:
+        numbers = [float(part) for part in text.split(",")]
+    except ValueError:
+        raise LatentError(f"latent {name}={text!r}: expected a number or comma-separated numbers") from None
+    if isinstance(prior, Categorical):
+        if len(numbers) != 1 or not numbers[0].is_integer() or not 0 <= numbers[0] < prior.k:
+            raise LatentError(f"latent {name}={text!r}: {name} is categorical({prior.k}); give a class index 0..{prior.k - 1}")
+        return torch.tensor(int(numbers[0]))
+    if len(numbers) not in (1, prior.dim):
+        raise LatentError(f"latent {name}={text!r}: {name} is {prior.describe()}; give 1 or {prior.dim} numbers")
+    return torch.tensor(numbers * prior.dim if len(numbers) == 1 else numbers, dtype=torch.float32)
+
+
+def parse_latent_values(texts: list[str], latents: Mapping[str, Latent], num: int) -> dict[str, torch.Tensor]:
+    """``["code=3", "c1=0.5"]`` -> latent values repeated for ``num`` samples; unknown names are errors."""
+    values: dict[str, torch.Tensor] = {}
+    for text in texts:
+        name, value = _split(text, "--latent", "NAME=VALUE")
+        value_tensor = _one_value(_prior(latents, name), value, name)
+        values[name] = value_tensor.expand(num, *value_tensor.shape).clone()
+    return values
+
+
+@dataclass
+class Traversal:
+    """A ``--traverse NAME[.DIM]=LOW:HIGH:STEPS`` request."""
+
+    name: str
+    dim: int | None
+    low: float
+    high: float
+    steps: int
+
+    @classmethod
+    def parse(cls, text: str) -> Traversal:
+        target, spec = _split(text, "--traverse", "NAME=LOW:HIGH:STEPS")
+        name, _, dim = target.partition(".")
+        parts = spec.split(":")
+        try:
+            low, high, steps = float(parts[0]), float(parts[1]), int(parts[2])
+        except (ValueError, IndexError):
+            raise LatentError(f"--traverse {text!r}: expected NAME=LOW:HIGH:STEPS, e.g. c1=-2:2:8") from None
+        if len(parts) != 3 or steps < 2:
+            raise LatentError(f"--traverse {text!r}: expected NAME=LOW:HIGH:STEPS with at least 2 steps")
+        if dim and not dim.isdigit():
+            raise LatentError(f"--traverse {text!r}: NAME.DIM needs a dimension index, e.g. z.3")
+        return cls(name, int(dim) if dim else None, low, high, steps)
+
+
+def traversal_latents(state: GANState, traversal: Traversal, rows: int, generator: torch.Generator,
+                      given: Mapping[str, torch.Tensor] | None = None) -> dict[str, torch.Tensor]:
+    """Latents for a ``rows x steps`` grid: each row keeps its own draw of the other latents, each column sets the
+    traversed latent (or one of its dimensions) to the next of ``steps`` evenly spaced values."""
+    prior = _prior(state.latents, traversal.name)
+    base = state.draw_latents(rows, generator, given=_rows(given, rows))
+    values = torch.linspace(traversal.low, traversal.high, traversal.steps)
+    grid = {name: value.repeat_interleave(traversal.steps, dim=0) for name, value in base.items()}
+    column = values.repeat(rows).to(state.device)
+    if isinstance(prior, Categorical):
+        if not all(v.is_integer() and 0 <= v < prior.k for v in values.tolist()):
+            raise LatentError(f"--traverse {traversal.name}: categorical({prior.k}) values must be class indices "
+                              f"0..{prior.k - 1} (e.g. {traversal.name}=0:{prior.k - 1}:{prior.k})")
+        grid[traversal.name] = column.long()
+    elif traversal.dim is None:
+        grid[traversal.name] = column[:, None].expand(-1, prior.dim).clone()
+    else:
+        if traversal.dim >= prior.dim:
+            raise LatentError(f"--traverse {traversal.name}.{traversal.dim}: {traversal.name} has {prior.dim} dimensions")
+        grid[traversal.name][:, traversal.dim] = column
+    return grid
+
+
+def interpolation_latents(state: GANState, seeds: tuple[int, int], steps: int, rows: int = 1,
+                          given: Mapping[str, torch.Tensor] | None = None) -> dict[str, torch.Tensor]:
+    """Latents for ``rows`` paths of ``steps`` images from seed ``a``'s draws to seed ``b``'s: spherical
+    interpolation (slerp) for normal latents, linear for uniform ones; categorical values switch half-way."""
+    start = state.draw_latents(rows, torch.Generator().manual_seed(seeds[0]), given=_rows(given, rows))
+    end = state.draw_latents(rows, torch.Generator().manual_seed(seeds[1]), given=_rows(given, rows))
+    weights = torch.linspace(0, 1, steps)
+    grid: dict[str, torch.Tensor] = {}
+    for name, prior in state.latents.items():
+        a, b = start[name].cpu(), end[name].cpu()
+        if isinstance(prior, Categorical):
+            path = torch.stack([torch.where(weights < 0.5, a[r], b[r]) for r in range(rows)])
+        elif isinstance(prior, Normal):
+            path = torch.stack([slerp(a[r], b[r], weights) for r in range(rows)])
+        else:
+            path = torch.stack([a[r] + weights[:, None] * (b[r] - a[r]) for r in range(rows)])
+        grid[name] = path.flatten(0, 1).to(state.device)
+    return grid
+
+
+def _rows(given: Mapping[str, torch.Tensor] | None, rows: int) -> dict[str, torch.Tensor] | None:
+    return {name: value[:1].expand(rows, *value.shape[1:]).clone() for name, value in given.items()} if given else None
+
+
+def _split(text: str, option: str, form: str) -> tuple[str, str]:
+    name, sep, value = text.partition("=")
+    if not sep or not name.strip() or not value.strip():
+        raise LatentError(f"{option} {text!r}: expected {form}")
+    return name.strip(), value.strip()
+
+
+def _prior(latents: Mapping[str, Latent], name: str) -> Latent:
+    if name not in latents:
+        raise LatentError(f"the model has no latent {name!r} (its latents: {', '.join(latents) or 'none'})")
+    return latents[name]
