@@ -106,8 +106,8 @@ def preview(model: ModelSpec, state: GANState, batch: Mapping[str, torch.Tensor]
 
 
 def _translation_preview(model: ModelSpec, state: GANState, batch: Mapping[str, torch.Tensor] | None) -> list[torch.Tensor]:
-    if batch is None or "input" not in batch:
-        keys = sorted(batch) if batch is not None else "no batch"
+    if not batch or "input" not in batch:
+        keys = sorted(batch) if batch else "no batch"
         raise NotImplementedError(f"model {model.name!r} must implement ganzoo_preview for batches with {keys}")
     inputs = batch["input"].to(state.device)
     outputs = state.host.call("ganzoo_sample", model, state=state, num=inputs.size(0), inputs=inputs,

@@ -162,11 +162,11 @@ def ganzoo_sample(
 
 @hookspec(firstresult=True)
 def ganzoo_preview(
-    model: ModelSpec, state: GANState, batch: Mapping[str, torch.Tensor] | None
+    model: ModelSpec, state: GANState, batch: Mapping[str, torch.Tensor]
 ) -> list[torch.Tensor] | torch.Tensor:
     """The progress grid of every model: a list of columns shown side by side, or one tensor of images.
 
-    ``batch`` is a fixed held-out batch for image-to-image models and ``None`` for noise-to-image ones.  Columns
+    ``batch`` is a fixed held-out batch for image-to-image models and an empty mapping for noise-to-image ones.  Columns
     all have the same shape ``(N, C, H, W)`` in ``[-1, 1]``; row ``i`` of the grid shows element ``i`` of every
     column.  A single tensor is laid out in a square grid.  Draw randomness from a CPU generator seeded with
     ``state.config.train.seed`` so every grid of a run shows the same noise.  Defaults: paired data input |

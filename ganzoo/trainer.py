@@ -329,7 +329,8 @@ class Trainer:
         fixed-noise samples, one row per class, by default)."""
         state, spec = self.state, self.spec
         with torch.random.fork_rng(devices=[]):  # previews must not disturb training's RNG
-            preview = self.host.call("ganzoo_preview", spec, state=state, batch=self.preview_batch)
+            batch = self.preview_batch if self.preview_batch is not None else {}
+            preview = self.host.call("ganzoo_preview", spec, state=state, batch=batch)
         if isinstance(preview, torch.Tensor):
             return preview.detach(), max(1, int(math.sqrt(preview.size(0))))
         return side_by_side([column.detach() for column in preview])
