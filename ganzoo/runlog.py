@@ -1,10 +1,16 @@
-"""What a run reports while it trains: ``metrics.jsonl``, a tqdm progress bar and optional TensorBoard."""
+"""What a run reports while it trains: ``metrics.jsonl``, progress on stderr and optional TensorBoard.
+
+Progress is a tqdm bar on a terminal; where stderr is not one (CI logs, ``nohup``, a pipe) carriage-return
+redraws would pile up in the log, so it is one plain line per log interval instead.
+"""
 
 from __future__ import annotations
 
 import json
 import math
 import sys
+import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -41,7 +47,10 @@ class RunLog:
         truncate_metrics(self.path, start_step)
         self.handle = open(self.path, "a", encoding="utf-8")
         self.bar = None
-        if progress:
+        self.plain_progress = progress and not _is_terminal(sys.stderr)
+        self.total_steps = total_steps
+        self._started = (time.perf_counter(), start_step)
+        if progress and not self.plain_progress:
             from tqdm import tqdm
 
             self.bar = tqdm(total=total_steps, initial=start_step, unit="step", dynamic_ncols=True, file=sys.stderr)
@@ -68,10 +77,25 @@ class RunLog:
             shown = {key: f"{value:.3g}" for key, value in row.items()
                      if isinstance(value, float) and (key.startswith("loss") or key == "images_per_s")}
             self.bar.set_postfix(shown, refresh=False)
+        if self.plain_progress:
+            print(self._progress_line(step, row), file=sys.stderr, flush=True)
         if self.writer is not None:
             for key, value in row.items():
                 if isinstance(value, (int, float)):
                     self.writer.add_scalar(key, value, step)
+
+    def _progress_line(self, step: int, row: Mapping[str, Any]) -> str:
+        """``step 500/1000 (50%) | loss_d 0.693 | loss_g 0.712 | 123 img/s | elapsed 0:01:02 | eta 0:01:02``"""
+        parts = [f"step {step}/{self.total_steps} ({100 * step // max(self.total_steps, 1)}%)"]
+        parts += [f"{key} {value:.4g}" for key, value in row.items() if key.startswith("loss") and isinstance(value, float)]
+        if isinstance(row.get("images_per_s"), float):
+            parts.append(f"{row['images_per_s']:.1f} img/s")
+        seconds = time.perf_counter() - self._started[0]
+        done = step - self._started[1]
+        parts.append(f"elapsed {timedelta(seconds=round(seconds))}")
+        if done > 0:
+            parts.append(f"eta {timedelta(seconds=round(seconds / done * (self.total_steps - step)))}")
+        return " | ".join(parts)
 
     def write(self, message: str) -> None:
         """Print a line without breaking the progress bar."""
@@ -86,3 +110,10 @@ class RunLog:
         if self.writer is not None:
             self.writer.close()
         self.handle.close()
+
+
+def _is_terminal(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):  # a closed or exotic stream
+        return False

@@ -42,6 +42,7 @@ from ganzoo.plugins import PluginHost, get_host
 from ganzoo.runlog import RunLog
 from ganzoo.runlock import RunDirError, RunLock, RunLockedError
 from ganzoo.state import GANState, build_state, resolve_device, seed_everything
+from ganzoo.stepmetrics import DeviceMetrics, NonFinite
 
 SAMPLES_DIR = "samples"
 
@@ -256,9 +257,16 @@ class Trainer:
                            self.stop.signal_number if interrupted else None, metrics, self.train_seconds)
 
     def _loop(self, log: RunLog | None) -> tuple[dict[str, float], bool]:
+        """Steps until ``train.steps`` or a stop request.
+
+        Metrics stay on the device between reads (:mod:`ganzoo.stepmetrics`): the host reads them, and the
+        divergence guard, only at log, checkpoint and last steps, and when a stop is requested (under
+        torchrun a stop request is shared at those steps, in the same collective as the guard).
+        """
         train = self.config.train
         state, spec, host = self.state, self.spec, self.host
         state.train()
+        tracker = DeviceMetrics(self.device)
         metrics: dict[str, float] = {}
         started = time.perf_counter()
         window_start, window_batches = started, self.batches.consumed
@@ -268,25 +276,27 @@ class Trainer:
             state.step += 1
             if state.ema:
                 state.update_ema()
-            metrics = {key: float(value) for key, value in dict(raw or {}).items()}
-            non_finite = [f"{name} = {value}" for name, value in metrics.items() if not math.isfinite(value)]
-            stop, diverged = distributed.any_rank([self.stop.requested, bool(non_finite)], self.context)
-            if diverged:
-                culprits = self._networks_of([name for name, value in metrics.items() if not math.isfinite(value)])
-                where = f" (network {', '.join(map(repr, culprits))})" if culprits else ""
-                raise self._diverged(f"{', '.join(non_finite) or 'a loss on another process'} at step {state.step}{where}")
+            tracker.record(state.step, dict(raw or {}))
             if log is not None:
                 log.advance()
-                if state.step % train.log_every == 0 or state.step == train.steps:
+            at_log = state.step % train.log_every == 0 or state.step == train.steps
+            at_checkpoint = state.step % train.checkpoint_every == 0
+            stop = False
+            if at_log or at_checkpoint or (self.stop.requested and not self.context.enabled):
+                metrics, non_finite = tracker.read()
+                stop, diverged = distributed.any_rank([self.stop.requested, non_finite is not None], self.context)
+                if diverged:
+                    raise self._diverged_at(non_finite)
+                if log is not None and at_log:
                     now = time.perf_counter()
                     images = (self.batches.consumed - window_batches) * train.batch_size * self.context.world_size
                     row = {**metrics, "images_per_s": images / max(now - window_start, 1e-9),
                            "epoch": self.batches.epoch, "elapsed_s": self.train_seconds + now - started}
                     log.log(state.step, row)
                     window_start, window_batches = now, self.batches.consumed
-                if state.step % train.sample_every == 0:
-                    self._sample()
-            if self.main and (state.step % train.checkpoint_every == 0 or stop):
+            if log is not None and state.step % train.sample_every == 0:
+                self._sample()
+            if self.main and (at_checkpoint or stop):
                 self.train_seconds += time.perf_counter() - started
                 started = time.perf_counter()
                 self._checkpoint()
@@ -294,6 +304,15 @@ class Trainer:
                 return metrics, True
         self.train_seconds += time.perf_counter() - started
         return metrics, False
+
+    def _diverged_at(self, non_finite: NonFinite | None) -> TrainingDiverged:
+        if non_finite is None:
+            return self._diverged(f"a loss on another process at step {self.state.step}")
+        culprits = non_finite.culprits
+        networks = self._networks_of(list(culprits))
+        where = f" (network {', '.join(map(repr, networks))})" if networks else ""
+        what = ", ".join(f"{name} = {value}" for name, value in culprits.items())
+        return self._diverged(f"{what} at step {non_finite.step}{where}")
 
     def _networks_of(self, metric_names: list[str]) -> list[str]:
         """Networks a non-finite metric points at: the loss's own network (``loss_g`` -> ``generator``, ``g_ab``,

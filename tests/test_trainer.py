@@ -179,8 +179,9 @@ def test_tensorboard_gets_the_logged_scalars_when_installed(tmp_path: Path, monk
 
 
 def test_the_progress_bar_shows_step_losses_images_per_second_and_eta(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)  # a terminal: the tqdm bar
     Trainer(tiny_config(steps=3, progress=True, log_every=1), tmp_path, dataset=few_digits()).train()
     bar = capsys.readouterr().err.replace("\r", "\n").splitlines()
     final = [line for line in bar if "3/3" in line][-1]

@@ -1,0 +1,94 @@
+"""The trainer's performance contract: no per-step host reads, plain progress lines off a terminal."""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+import torch
+
+from ganzoo import defaults
+from ganzoo.trainer import Trainer, TrainingDiverged
+
+sys.path.insert(0, str(Path(__file__).parent))
+from trainer_helpers import few_digits, metric_rows, tiny_config  # noqa: E402
+
+HOST_READS = ("item", "tolist", "numpy", "__float__", "__int__", "__bool__", "__index__")
+
+
+def count_host_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Patch every Tensor method that copies a value to Python; each call appends its name to the list.
+
+    Reads made inside torch.optim are not counted: optimizers keep their step counters as host tensors
+    (``state['step']`` stays on the CPU unless ``capturable``/``fused``), so reading them never waits for a device.
+    """
+    reads: list[str] = []
+    for name in HOST_READS:
+        original = getattr(torch.Tensor, name)
+
+        def patched(self: torch.Tensor, *args: Any, _original: Callable[..., Any] = original, _name: str = name) -> Any:
+            if "torch/optim" not in sys._getframe(1).f_code.co_filename.replace("\\", "/"):
+                reads.append(_name)
+            return _original(self, *args)
+
+        monkeypatch.setattr(torch.Tensor, name, patched)
+    return reads
+
+
+def device_metric_step(model, state, batches):  # type: ignore[no-untyped-def]
+    """A step that touches data, networks and noise and returns device-tensor metrics (as API-2 steps do)."""
+    real = batches.next()["image"]
+    with torch.no_grad():
+        fake = state.generate(state.noise(real.size(0)))
+        scores = state.discriminate(torch.cat([real, fake]))
+    return {"loss_d": scores.mean(), "d_real": scores[: real.size(0)].mean()}
+
+
+@pytest.mark.parametrize("ema", [None, 0.99])
+def test_the_trainer_reads_metrics_from_the_device_only_at_log_and_checkpoint_steps(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ema: float | None
+) -> None:
+    monkeypatch.setitem(defaults.DEFAULTS, "ganzoo_train_step", device_metric_step)
+    data = few_digits(200)  # one epoch covers every run below: the sampler's per-epoch shuffle is read once
+    counts = {}
+    for steps in (2, 12):
+        config = tiny_config(steps=steps, log_every=100, checkpoint_every=100, ema_decay=ema)
+        trainer = Trainer(config, tmp_path / f"run{steps}", dataset=data)
+        trainer._build()  # building (seeding, loading data) may read; the loop below must not, per step
+        monkeypatch.setattr(trainer, "_build", lambda: None)
+        with monkeypatch.context() as patch:
+            reads = count_host_reads(patch)
+            trainer.train()
+        counts[steps] = len(reads)
+    assert counts[12] == counts[2], f"host reads grow with the number of steps: {counts}"
+    assert [row["step"] for row in metric_rows(tmp_path / "run12")] == [12]
+
+
+def test_a_non_finite_metric_is_caught_at_the_next_read_naming_the_step_it_happened(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def poisoned(model, state, batches):  # type: ignore[no-untyped-def]
+        metrics = device_metric_step(model, state, batches)
+        if state.step == 2:  # the third step
+            metrics["loss_d"] = metrics["loss_d"] * float("inf")
+        return metrics
+
+    monkeypatch.setitem(defaults.DEFAULTS, "ganzoo_train_step", poisoned)
+    with pytest.raises(TrainingDiverged, match=r"loss_d = inf at step 3\b.*no checkpoint"):
+        Trainer(tiny_config(steps=10, log_every=5, checkpoint_every=5), tmp_path, dataset=few_digits()).train()
+    assert metric_rows(tmp_path) == []  # the log step that found it wrote nothing
+
+
+def test_off_a_terminal_progress_is_one_plain_line_per_log_interval(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: False)
+    Trainer(tiny_config(steps=6, progress=True, log_every=2), tmp_path, dataset=few_digits()).train()
+    err = capsys.readouterr().err
+    assert "\r" not in err
+    lines = [line for line in err.splitlines() if line.startswith("step ")]
+    assert [line.split()[1] for line in lines] == ["2/6", "4/6", "6/6"]
+    assert re.search(r"loss_d \S+ \| loss_g \S+ \| [\d.]+ img/s \| elapsed \d+:\d\d:\d\d \| eta 0:00:00$", lines[-1])
