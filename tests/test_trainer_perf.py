@@ -47,15 +47,18 @@ def device_metric_step(model, state, batches):  # type: ignore[no-untyped-def]
     return {"loss_d": scores.mean(), "d_real": scores[: real.size(0)].mean()}
 
 
-@pytest.mark.parametrize("ema", [None, 0.99])
+@pytest.mark.parametrize("step, ema", [("trainer only", None), ("trainer only", 0.99), ("default step", None),
+                                       ("default step, fresh noise", None)])
 def test_the_trainer_reads_metrics_from_the_device_only_at_log_and_checkpoint_steps(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ema: float | None
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, step: str, ema: float | None
 ) -> None:
-    monkeypatch.setitem(defaults.DEFAULTS, "ganzoo_train_step", device_metric_step)
+    if step == "trainer only":
+        monkeypatch.setitem(defaults.DEFAULTS, "ganzoo_train_step", device_metric_step)
+    extra = {"reuse_fakes": False} if "fresh" in step else {}
     data = few_digits(200)  # one epoch covers every run below: the sampler's per-epoch shuffle is read once
     counts = {}
     for steps in (2, 12):
-        config = tiny_config(steps=steps, log_every=100, checkpoint_every=100, ema_decay=ema)
+        config = tiny_config(steps=steps, log_every=100, checkpoint_every=100, ema_decay=ema, **extra)
         trainer = Trainer(config, tmp_path / f"run{steps}", dataset=data)
         trainer._build()  # building (seeding, loading data) may read; the loop below must not, per step
         monkeypatch.setattr(trainer, "_build", lambda: None)
