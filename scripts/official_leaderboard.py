@@ -1,42 +1,70 @@
-"""Train, benchmark and publish the official leaderboard for the offline protocols.
+"""Regenerate the official leaderboard from scratch: equal budgets, several seeds, learning curves.
 
-    .venv/bin/python scripts/official_leaderboard.py                 # every installed official plugin
-    .venv/bin/python scripts/official_leaderboard.py --models dcgan   # some of them
+    .venv/bin/python scripts/official_leaderboard.py                    # everything (about 35 min on 2 cores)
+    .venv/bin/python scripts/official_leaderboard.py --models dcgan     # some models (added to the board)
+    .venv/bin/python scripts/official_leaderboard.py --render-only      # only rewrite the docs from the database
 
-For each installed official model (the catalogue's ``official = true`` entries): train it on the embedded
-data with its reference config (``configs/<model>-<dataset>.toml`` when it exists, else the budget below),
-benchmark the run under the dataset's offline protocol (``digits`` for noise-to-image models,
-``shapes-paired`` / ``shapes-unpaired`` for translation models) and record it in the repository's
-leaderboard (``docs/leaderboard.sqlite``, append-only; a result already recorded is kept as it is).  Then
-``docs/leaderboard.md`` and ``docs/leaderboard.html`` are regenerated from the whole database.
-
-Budgets are CPU-sized (minutes on 2 cores), so these are short-training numbers, comparable with each other
-under the same protocol hash, not the papers' numbers.  A run whose directory (named after the model, the
-steps and a hash of the config file and overrides) already holds its final checkpoint is benchmarked
-without retraining.
+Every installed official plugin (the catalogue's ``official = true`` entries) whose model can be configured
+for its task's offline protocol (``digits`` for noise-to-image models, ``shapes-paired`` /
+``shapes-unpaired`` for translation models) is trained with **its own defaults** (the paper's
+hyper-parameters its plugin ships) under one **budget rule** (see ``docs/leaderboard.md``): the same
+number of real training images per protocol for every model (steps = images / (batch size x batches
+per step)), at the protocol's resolution, for each of ``--seeds`` seeds.  Each run is benchmarked at
+step 0 (untrained), at evenly spaced checkpoints and at its end; all of it is recorded in a fresh
+``docs/leaderboard.sqlite`` (the old one is replaced once the new one is complete), and
+``docs/leaderboard.md``, ``docs/leaderboard.html`` and one learning-curve SVG per protocol are written.
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
+import math
+import multiprocessing
 import os
+import shutil
+import signal
+import sqlite3
 import sys
 import time
+from contextlib import closing
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
-# model -> (dataset, steps, config overrides used when configs/<model>-<dataset>.toml does not exist)
-BUDGETS: dict[str, tuple[str, int, list[str]]] = {
-    "dcgan": ("digits", 500, ["model.image_size=32", "model.channels=1", "model.ngf=32", "model.ndf=32"]),
-    "wgan-gp": ("digits", 1500, ["model.image_size=32", "model.channels=1", "model.ngf=16", "model.ndf=16",
-                                "model.latent_dim=64", "train.batch_size=32"]),
-    "pix2pix": ("shapes", 1000, ["model.image_size=32", "model.ngf=32", "model.ndf=32", "train.batch_size=16"]),
-    "cyclegan": ("shapes", 600, ["model.image_size=32", "model.ngf=16", "model.ndf=16", "model.n_blocks=3",
-                                 "train.batch_size=4"]),
-}
-DEFAULT_BUDGET = 300
+# the budget rule: real training images per model, per protocol (one protocol's models always get the same)
+BUDGET_IMAGES = {"digits": 3_840, "shapes-paired": 192, "shapes-unpaired": 192}
+# the one architecture change, for every model that has these settings: the papers' 64 is ~4x the compute
+WIDTHS = {"ngf": 32, "ndf": 32}
+SEEDS = 3
+CURVE_POINTS = 3  # benchmarks per run besides step 0: at 1/3, 2/3 and all of the budget
+METRICS = ("isc", "fid", "kid", "prc")
+# a model counts as learning when its final FID is at most this fraction of its untrained FID, and as
+# competitive when within this factor of the best model's FID on its protocol
+BEATS_UNTRAINED = 0.5
+WITHIN_BEST = 3.0
+
+
+@dataclass
+class Job:
+    """One training run of the official board: a model, its protocol's dataset, a seed and its budget."""
+
+    model: str
+    dataset: str
+    protocol: str
+    seed: int
+    steps: int
+    overrides: list[str] = field(default_factory=list)
+    cost: float = 0.0  # relative CPU cost of the run, to start the longest first
+
+    @property
+    def name(self) -> str:
+        return f"{self.model}-seed{self.seed}"
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
 def official_models() -> list[str]:
@@ -48,53 +76,68 @@ def official_models() -> list[str]:
             for model in entry.models if model in installed]
 
 
-def plan(model: str, steps: int | None) -> tuple[str, int, Path | None, list[str]]:
-    """Dataset, steps, reference config file (if any) and overrides for ``model``."""
+def protocol_for(task: str) -> tuple[str, str]:
+    """(protocol preset, training dataset) of a model task."""
+    if task == "paired-image-to-image":
+        return "shapes-paired", "shapes-paired"
+    if task == "unpaired-image-to-image":
+        return "shapes-unpaired", "shapes-unpaired"
+    return "digits", "digits"
+
+
+def plan(model: str, seed: int, images: dict[str, int]) -> Job:
+    """The run of ``model`` under the budget rule: its defaults at the protocol's resolution and channels.
+
+    Raises :class:`ganzoo.config.ConfigError` (or ``ValueError``) when the model cannot be configured so.
+    """
     import ganzoo
+    from ganzoo.config import resolve_config
+    from ganzoo.metrics.protocol import get_preset
 
-    task = ganzoo.get_model(model).task
-    default_dataset = "shapes" if task.endswith("image-to-image") else "digits"
-    dataset, budget, overrides = BUDGETS.get(model, (default_dataset, DEFAULT_BUDGET, ["model.image_size=32"]))
-    config = ROOT / "configs" / f"{model}-{dataset}.toml"
-    if config.is_file():
-        overrides = []
-    elif dataset == "digits" and "model.channels=1" not in overrides:
-        overrides = [*overrides, "model.channels=1"]
-    return dataset, steps or budget, config if config.is_file() else None, overrides
+    spec = ganzoo.get_model(model)
+    protocol, dataset = protocol_for(spec.task)
+    preset = get_preset(protocol)
+    overrides = [f"model.image_size={preset.image_size}", f"model.channels={preset.channels}", f"train.seed={seed}"]
+    overrides += [f"model.{name}={width}" for name, width in WIDTHS.items() if name in spec.config_class.model_fields]
+    config = resolve_config(spec, overrides=[*overrides, f"data.dataset={dataset}"])
+    per_step = config.train.batch_size * config.train.n_critic  # real images drawn by one training step
+    steps = max(CURVE_POINTS, math.ceil(images[protocol] / per_step / CURVE_POINTS) * CURVE_POINTS)
+    # translation models cost far more per image (two generators, batch size 1); extra critic steps cost more
+    cost = steps * per_step * (50.0 if spec.image_to_image else 1.0) * (2.0 if config.train.n_critic > 1 else 1.0)
+    return Job(model, dataset, protocol, seed, steps, overrides, cost)
 
 
-def train_run(model: str, runs: Path, steps: int | None) -> Path:
-    """Train ``model`` (or reuse a finished run of the same recipe and budget); returns the run directory."""
+def run_job(job: Job, runs: str, cache: str | None, threads: int) -> list[dict[str, Any]]:
+    """Train one run, then benchmark it untrained, at each curve checkpoint and at the end (in a worker)."""
+    import torch
+
+    torch.set_num_threads(threads)
     from ganzoo.checkpoint import list_checkpoints
+    from ganzoo.metrics.bench import prepare, run_benchmark, untrained_target
     from ganzoo.trainer import train
 
-    dataset, steps, config, overrides = plan(model, steps)
-    recipe = (config.read_text(encoding="utf-8") if config else "") + "\n".join(overrides)
-    out = runs / f"{model}-{dataset}-{steps}steps-{hashlib.sha256(recipe.encode()).hexdigest()[:8]}"
-    if out.is_dir() and any(path.name == f"step-{steps:06d}" for path in list_checkpoints(out)):
-        print(f"{model}: reusing {out}", file=sys.stderr)
-        return out
+    out = Path(runs) / job.name
+    if out.exists():
+        shutil.rmtree(out)
     started = time.perf_counter()
-    print(f"{model}: training {steps} steps on {dataset} "
-          f"({config.relative_to(ROOT) if config else 'budget overrides ' + ' '.join(overrides)})", file=sys.stderr)
-    train(model, out, dataset=dataset, steps=steps, config=config, overrides=overrides,
-          checkpoint_every=steps, sample_every=steps, progress=False)
-    print(f"{model}: trained in {time.perf_counter() - started:.0f} s", file=sys.stderr)
-    return out
-
-
-def bench_and_record(run_dir: Path, board: object, metrics: list[str], cache: Path | None) -> None:
-    """Benchmark ``run_dir`` under its dataset's preset and record it (once)."""
-    from ganzoo.leaderboard import DuplicateResultError
-    from ganzoo.metrics.bench import metrics_summary, prepare, run_benchmark
-
-    target, protocol, extractor = prepare(run_dir)
-    result = run_benchmark(target, protocol, extractor, metrics, cache)
-    try:
-        entry_id = board.record(result)  # type: ignore[attr-defined]
-        print(f"{target.spec.name}: recorded #{entry_id}: {metrics_summary(result)}", file=sys.stderr)
-    except DuplicateResultError as exc:
-        print(f"{target.spec.name}: {exc}", file=sys.stderr)
+    every = job.steps // CURVE_POINTS
+    train(job.model, out, dataset=job.dataset, steps=job.steps,
+          overrides=[*job.overrides, f"train.keep_checkpoints={CURVE_POINTS}"],
+          checkpoint_every=every, sample_every=job.steps, progress=False, tensorboard=False)
+    log(f"{job.name}: trained {job.steps} steps in {time.perf_counter() - started:.0f} s")
+    results = []
+    checkpoints = list_checkpoints(out)
+    for index, checkpoint in enumerate(checkpoints):
+        target, protocol, extractor = prepare(out, protocol=job.protocol, checkpoint=checkpoint.name)
+        last = index == len(checkpoints) - 1
+        result = run_benchmark(target, protocol, extractor, METRICS, cache, sample_grid=last, require_eligible=True)
+        results.append(result.model_dump())
+        if index == 0:  # step 0: the same config and seed, untrained
+            untrained = untrained_target(target.spec, target.config)
+            results.append(run_benchmark(untrained, protocol, extractor, METRICS, cache, sample_grid=False)
+                           .model_dump())
+        log(f"{job.name}: step {target.train_steps}: FID {result.metrics['fid']:.4g}")
+    return results
 
 
 def floors(entries: list, cache: Path | None) -> list[str]:
@@ -116,23 +159,97 @@ def floors(entries: list, cache: Path | None) -> list[str]:
     return lines
 
 
-def write_docs(board: object, floor_lines: list[str], docs: Path = DOCS) -> None:
+def checks(entries: list) -> list[str]:
+    """Markdown lines: each model's untrained -> trained FID, and its distance from its protocol's best."""
+    from ganzoo.leaderboard.render import ranked_series
+    from ganzoo.leaderboard.store import iter_protocol_groups
+
+    lines = ["| protocol | model | untrained FID | trained FID | trained / untrained | / best on protocol | verdict |",
+             "|---|---|---|---|---|---|---|"]
+    for _, group in iter_protocol_groups(entries):
+        series = ranked_series(group)
+        best = min((s.final.mean("fid") for s in series if s.final.mean("fid") is not None), default=None)
+        for s in series:
+            start, final = s.points[0].mean("fid"), s.final.mean("fid")
+            if start is None or final is None or s.points[0].step != 0 or not best:
+                continue
+            learns, close = final <= BEATS_UNTRAINED * start, final <= WITHIN_BEST * best
+            verdict = "ok" if learns and close else ("does not beat its untrained baseline" if not learns
+                                                     else f"more than {WITHIN_BEST:g}x the best FID")
+            lines.append(f"| {group[0].protocol_name} | {s.model} | {start:.4g} | {final:.4g} | "
+                         f"{final / start:.2f} | {final / best:.2f} | {verdict} |")
+    return lines
+
+
+def budget_lines(entries: list) -> list[str]:
+    """Markdown lines: each model's budget as run (steps, batch, batches per step, images)."""
+    from ganzoo.leaderboard.series import build_series, images_seen
+    from ganzoo.leaderboard.store import iter_protocol_groups
+
+    lines = ["| protocol | model | steps | batch size | batches per step | real images seen | seeds |",
+             "|---|---|---|---|---|---|---|"]
+    for _, group in iter_protocol_groups(entries):
+        for s in build_series(group):
+            train = s.first.config.get("train", {})
+            lines.append(f"| {group[0].protocol_name} | {s.model} | {s.first.train_steps} | {train.get('batch_size')} "
+                         f"| {train.get('n_critic')} | {images_seen(s.first)} | {len(s.final.entries)} |")
+    return lines
+
+
+def write_docs(board: Any, floor_lines: list[str], docs: Path = DOCS) -> None:
+    """docs/leaderboard.md, .html and one learning-curve SVG per protocol, from the whole database."""
     from ganzoo.fileio import atomic_write_text
     from ganzoo.leaderboard import render
+    from ganzoo.leaderboard.render import protocol_curves_svg
+    from ganzoo.leaderboard.store import iter_protocol_groups
 
-    entries = board.entries()  # type: ignore[attr-defined]
+    entries = board.entries()
+    figures = []
+    for _, group in iter_protocol_groups(entries):
+        svg = protocol_curves_svg(group)
+        if svg:
+            name = f"leaderboard-{group[0].protocol_name}.svg"
+            atomic_write_text(docs / name, svg + "\n")
+            figures += [f"![{group[0].protocol_name} learning curves]({name})", ""]
+    budgets = ", ".join(f"`{name}`: {images:,} images" for name, images in BUDGET_IMAGES.items())
     header = [
         "# Official leaderboard (offline protocols)",
         "",
-        "Generated by `scripts/official_leaderboard.py` from `docs/leaderboard.sqlite`: every installed official",
-        "plugin trained on the embedded data with a CPU budget of minutes (see the script), then `ganzoo bench`.",
-        "Results are ranked only within one protocol (same hash). These are short-training numbers for",
+        "Generated from scratch by `scripts/official_leaderboard.py` (one command) into `docs/leaderboard.sqlite`.",
+        "Results are ranked only within one protocol (same hash). These are short CPU-budget numbers for",
         "comparing implementations under identical conditions, not the papers' results.",
-        "An interactive version (sortable, filterable, with samples) is `docs/leaderboard.html`.",
+        "An interactive version (sortable, filterable, with samples and curves) is `docs/leaderboard.html`.",
+        "",
+        "## Budget rule",
+        "",
+        "Every official model on a protocol sees **the same number of real training images** "
+        f"({budgets}), counted as steps x batch size x batches drawn per step (`n_critic`: WGAN-GP's five",
+        "critic batches count), at the protocol's resolution (32 px; 1 channel for digits). Everything else",
+        "is the plugin's defaults, i.e. the paper's hyper-parameters (loss, learning rates, betas, batch size,",
+        "`n_critic`, widths). Images seen, unlike wall-clock time, is exact and reproducible on a shared CPU.",
+        f"Each model is trained with seeds {', '.join(str(seed) for seed in range(SEEDS))}; the tables show",
+        "mean ± sample standard deviation over the seeds and rank on the mean. Each run is also benchmarked",
+        "untrained (step 0) and at every quarter of its budget: those points are the learning curves.",
+        "",
+        *budget_lines(entries),
+        "",
+        "## Checks",
+        "",
+        f"A model learns when its final FID is at most {BEATS_UNTRAINED:g} x its untrained FID (same seeds, same",
+        f"config), and is competitive when within {WITHIN_BEST:g} x the best mean FID on its protocol.",
+        "",
+        *checks(entries),
         "",
         "Real-data floors (held-out split against the train split, same protocol):",
         "",
         *floor_lines,
+        "",
+        "## Learning curves",
+        "",
+        "Mean over seeds (whiskers ± std) against real training images seen; step 0 is the untrained model.",
+        "",
+        *figures,
+        "## Results",
         "",
     ]
     atomic_write_text(docs / "leaderboard.md", "\n".join(header) + "\n" + render(entries, "markdown"))
@@ -141,31 +258,71 @@ def write_docs(board: object, floor_lines: list[str], docs: Path = DOCS) -> None
     atomic_write_text(docs / "leaderboard.html", page)
 
 
+def eligible_jobs(models: list[str], seeds: int, images: dict[str, int]) -> list[Job]:
+    """Every (model, seed) run; models that cannot be configured for their protocol are skipped, said so."""
+    jobs = []
+    for model in models:
+        try:
+            jobs += [plan(model, seed, images) for seed in range(seeds)]
+        except (ValueError, LookupError) as exc:  # ConfigError, unknown model, ...
+            log(f"{model}: skipped, it cannot be configured for its offline protocol: {exc}")
+    return sorted(jobs, key=lambda job: -job.cost)  # longest first: the pool ends when the last short one does
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", help="comma-separated models (default: every installed official model)")
-    parser.add_argument("--steps", type=int, help="train every model for this many steps (default: its budget)")
-    parser.add_argument("--runs", type=Path, default=Path("runs/official"),
-                        help="where runs are trained (relative paths: to the repository root)")
+    parser.add_argument("--seeds", type=int, default=SEEDS, help=f"seeds per model (default {SEEDS})")
+    parser.add_argument("--scale", type=float, default=1.0, help="multiply every budget (e.g. 0.1 for a smoke test)")
+    parser.add_argument("--jobs", type=int, default=2, help="runs trained at once (one thread each; default 2)")
+    parser.add_argument("--runs", type=Path, default=Path("runs/official"), help="where runs are trained")
     parser.add_argument("--db", type=Path, default=DOCS / "leaderboard.sqlite", help="the official leaderboard file")
-    parser.add_argument("--metrics", default="isc,fid,kid,prc")
+    parser.add_argument("--add", action="store_true",
+                        help="add to the existing database instead of replacing it (re-running some models)")
+    parser.add_argument("--render-only", action="store_true", help="only rewrite the docs from the database")
     parser.add_argument("--cache-dir", type=Path, help="reference-statistics cache")
-    parser.add_argument("--docs", type=Path, default=DOCS, help="where leaderboard.md / .html are written")
+    parser.add_argument("--docs", type=Path, default=DOCS, help="where leaderboard.md / .html / .svg are written")
     args = parser.parse_args()
-    args.db, args.docs = args.db.resolve(), args.docs.resolve()
-    args.cache_dir = args.cache_dir.resolve() if args.cache_dir else None
+    args.db, args.docs, args.runs = args.db.resolve(), args.docs.resolve(), (ROOT / args.runs).resolve()
+    cache = str(args.cache_dir.resolve()) if args.cache_dir else None
     os.chdir(ROOT)  # recorded run paths stay relative to the repository
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
 
     from ganzoo.leaderboard import Leaderboard
-    from ganzoo.metrics.bench import parse_metrics
 
-    models = args.models.split(",") if args.models else official_models()
+    if not args.render_only:
+        images = {name: max(1, int(count * args.scale)) for name, count in BUDGET_IMAGES.items()}
+        jobs = eligible_jobs(args.models.split(",") if args.models else official_models(), args.seeds, images)
+        building = args.db if args.add else args.db.with_name(args.db.name + ".building")
+        if not args.add:
+            for stale in building.parent.glob(building.name + "*"):
+                stale.unlink()
+        board = Leaderboard(building)
+        log(f"{len(jobs)} runs ({', '.join(sorted({job.model for job in jobs}))}), {args.jobs} at a time")
+        started = time.perf_counter()
+        context = multiprocessing.get_context("spawn")
+        signal.signal(signal.SIGTERM, _interrupt)  # leaving the pool's block terminates its workers
+        with context.Pool(args.jobs, maxtasksperchild=1) as pool:
+            pending = [pool.apply_async(run_job, (job, str(args.runs), cache, 1)) for job in jobs]
+            for done, (job, outcome) in enumerate(zip(jobs, pending), 1):
+                for result in outcome.get():
+                    board.record(result)
+                log(f"[{done}/{len(jobs)}] {job.name} recorded ({time.perf_counter() - started:.0f} s so far)")
+        if not args.add:
+            with closing(sqlite3.connect(building)) as connection:  # fold the WAL into the file before moving it
+                connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            for suffix in ("-wal", "-shm"):
+                Path(str(building) + suffix).unlink(missing_ok=True)
+            for suffix in ("-wal", "-shm"):
+                Path(str(args.db) + suffix).unlink(missing_ok=True)
+            os.replace(building, args.db)
     board = Leaderboard(args.db)
-    for model in models:
-        run_dir = train_run(model, args.runs, args.steps)
-        bench_and_record(run_dir, board, parse_metrics(args.metrics), args.cache_dir)
-    write_docs(board, floors(board.entries(), args.cache_dir), args.docs)
-    print(f"wrote {args.docs / 'leaderboard.md'} and {args.docs / 'leaderboard.html'}", file=sys.stderr)
+    write_docs(board, floors(board.entries(), Path(cache) if cache else None), args.docs)
+    log(f"wrote {args.docs / 'leaderboard.md'}, leaderboard.html and the learning-curve SVGs")
 
 
 if __name__ == "__main__":

@@ -143,3 +143,24 @@ def test_html_page_is_self_contained(board):
     assert "data:image/png;base64," in page and "<details>" in page and 'id="filter"' in page
     assert not re.search(r"""(src|href)=["']?(https?:)?//""", page)  # nothing loaded from elsewhere
     assert "{{" not in page
+
+
+def test_seeds_of_one_recipe_are_one_row_ranked_on_their_mean(board):
+    def seeded(model, seed, fid, steps=200, ngf=8):
+        result = fake_result(model, f"{model}-{ngf}-{seed}-{steps}", fid=fid)
+        result["config"] = {"model": {"ngf": ngf}, "train": {"seed": seed, "batch_size": 64, "n_critic": 5}}
+        result["train_steps"] = steps
+        return result
+
+    for seed, fid in enumerate((10.0, 20.0, 30.0)):  # mean 20: best single seed, worse mean
+        board.record(seeded("lucky", seed, fid))
+    for seed, fid in enumerate((14.0, 15.0, 16.0)):  # mean 15
+        board.record(seeded("steady", seed, fid))
+        board.record(seeded("steady", seed, 90.0, steps=100))  # an earlier step: a curve point, not a row
+    board.record(seeded("steady", 0, 50.0, ngf=4))  # another recipe of the same model: its own row
+    markdown = render(board.entries(), "markdown")
+    table = [line for line in markdown.splitlines() if re.match(r"^\| \d", line)]
+    assert [line.split(" | ")[1] for line in table] == ["steady", "lucky", "steady"]
+    assert table[0].startswith("| 1 | steady | 15 ± 1 |") and table[1].startswith("| 2 | lucky | 20 ± 10 |")
+    assert "| 3 | 200 | 64k |" in table[0]  # seeds, steps, images seen (200 x 64 x 5)
+    assert "| 50 |" in table[2] and "| 1 | 200 |" in table[2]

@@ -6,6 +6,7 @@ import re
 import shutil
 import subprocess
 
+import numpy as np
 import pytest
 
 from ganzoo.leaderboard import Leaderboard, render
@@ -70,3 +71,64 @@ def test_clicking_headers_sorts_rows(page, tmp_path):
 def test_filter_box_hides_other_rows(page, tmp_path):
     dom = dump_dom(page.as_uri() + "#filter=ALPHA", tmp_path / "p")
     assert visible_models(dom) == ["alpha"]
+
+
+def seeded_result(model: str, seed: int, step: int, fid: float) -> dict:
+    """A result of ``model`` trained with ``seed`` for ``step`` steps (same recipe for every seed)."""
+    result = fake_result(model, f"{model}-s{seed}-t{step}", fid=fid)
+    result["metrics"] = {"fid": fid, "kid": fid / 1000, "isc": 2.0 + step / 100}
+    result["config"] = {"model": {"ngf": 8}, "train": {"seed": seed, "batch_size": 64, "n_critic": 1, "steps": 200}}
+    result["train_steps"] = step
+    return result
+
+
+@pytest.fixture(scope="module")
+def curves_page(tmp_path_factory):
+    """Two models, three seeds each, benchmarked untrained, half way and at the end."""
+    folder = tmp_path_factory.mktemp("curves")
+    board = Leaderboard(folder / "board.sqlite")
+    for model, final in (("slow", 40.0), ("fast", 10.0)):
+        for seed in range(3):
+            for step, fid in ((0, 300.0), (100, (300.0 + final) / 2), (200, final + seed)):
+                board.record(seeded_result(model, seed, step, fid))
+    path = folder / "leaderboard.html"
+    path.write_text(render(board.entries(), "html"), encoding="utf-8")
+    return path
+
+
+def test_seeds_are_one_row_with_mean_and_std_ranked_on_the_mean(curves_page, tmp_path):
+    dom = dump_dom(curves_page.as_uri(), tmp_path / "p")
+    assert visible_models(dom) == ["fast", "slow"]  # one row per recipe, best mean first
+    row = re.search(r'<tr data-model="fast">(.*?)</tr>', dom, re.S).group(1)
+    assert "11 ± 1" in row  # FID 10, 11, 12 over the seeds at the final step
+
+
+def test_learning_curves_are_drawn(curves_page, tmp_path):
+    dom = dump_dom(curves_page.as_uri(), tmp_path / "p")
+    panels = re.findall(r'<g class="panel" data-metric="(\w+)"', dom)
+    assert panels == ["fid", "kid", "isc"]
+    curves = re.findall(r'<polyline class="curve" data-model="(\w+)" points="([^"]+)"', dom)
+    assert [model for model, _ in curves] == ["fast", "slow"] * 3
+    fid_fast = [tuple(map(float, point.split(","))) for point in curves[0][1].split()]
+    assert len(fid_fast) == 3  # step 0, 100 and 200
+    xs, ys = zip(*fid_fast)
+    assert xs[0] < xs[1] < xs[2] and ys[0] < ys[1] < ys[2]  # more images to the right; falling FID goes down (SVG y)
+    assert "fast, step 200 (12.8k images): FID 11 ± 1 over 3 seed(s)" in dom
+
+
+def test_learning_curves_render_on_screen(curves_page, tmp_path):
+    """Chromium paints the curves: the first series' colour is on the screenshot, inside the figure."""
+    from PIL import Image
+
+    from ganzoo.leaderboard.plots import PALETTE
+
+    shot = tmp_path / "page.png"
+    command = [CHROMIUM, "--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-dev-shm-usage",
+               f"--user-data-dir={tmp_path / 'p'}", "--window-size=1200,2400", "--hide-scrollbars",
+               f"--screenshot={shot}", curves_page.as_uri()]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and shot.is_file(), done.stderr[-2000:]
+    pixels = np.asarray(Image.open(shot).convert("RGB"))
+    colour = [int(PALETTE[0][i:i + 2], 16) for i in (1, 3, 5)]
+    found = int((pixels == colour).all(axis=-1).sum())
+    assert found > 200  # three polylines of two-pixel width, points and the legend swatch

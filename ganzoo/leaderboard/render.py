@@ -1,7 +1,10 @@
 """Leaderboard views: text table, Markdown, CSV, JSON and one self-contained HTML page.
 
 Results are ranked only within their protocol (same protocol hash): by FID when present, else KID,
-else Inception Score (higher is better).
+else Inception Score (higher is better).  Table, Markdown and HTML show one row per series (one recipe,
+its seeds as mean ± std, ranked on the mean, at its furthest-trained step; see
+:mod:`ganzoo.leaderboard.series`), and the HTML page draws each series' learning curves; CSV and JSON
+list every entry.
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ import json
 from importlib import resources
 from typing import Any, Callable, Sequence
 
+from ganzoo.leaderboard.plots import curves_svg
+from ganzoo.leaderboard.series import Series, build_series, images_seen
 from ganzoo.leaderboard.store import Entry, iter_protocol_groups
 
 FORMATS = ("table", "markdown", "csv", "json", "html")
@@ -65,17 +70,48 @@ def protocol_caption(entry: Entry) -> str:
             f"[{str(p.get('weights_sha256') or '')[:12]}], seed {p.get('seed')}")
 
 
+def ranked_series(entries: Sequence[Entry]) -> list[Series]:
+    """One protocol's series, best mean first (FID, else KID ascending, else IS descending; missing last)."""
+    series = build_series(entries)
+    for key, _, lower_better in METRIC_COLUMNS[:3]:
+        if any(s.final.mean(key) is not None for s in series):
+            sign = 1.0 if lower_better else -1.0
+            return sorted(series, key=lambda s: (s.final.mean(key) is None, sign * (s.final.mean(key) or 0.0),
+                                                 s.first.id))
+    return series
+
+
+def _spread(series: Series, key: str) -> str:
+    mean, std = series.summary(key)
+    if mean is None:
+        return ""
+    return _number(mean) if std is None else f"{_number(mean)} ± {_number(std)}"
+
+
+def _mean_seconds(series: Series) -> float | None:
+    seconds = [e.train_seconds for e in series.final.entries if e.train_seconds is not None]
+    return sum(seconds) / len(seconds) if seconds else None
+
+
+def _images(series: Series) -> str:
+    images = images_seen(series.first)
+    return "" if images is None else f"{images / 1000:.4g}k"
+
+
 def rows(entries: Sequence[Entry]) -> tuple[list[str], list[list[str]]]:
-    """Header and text cells of one protocol's ranked table."""
-    ordered = ranked(entries)
-    columns = metric_columns(ordered)
-    header = ["#", "model", *(title for _, title, _ in columns), "steps", "train time", "plugin", "checkpoint", "recorded"]
+    """Header and text cells of one protocol's ranked table (one row per series)."""
+    ordered = ranked_series(entries)
+    columns = metric_columns(entries)
+    header = ["#", "model", *(title for _, title, _ in columns), "seeds", "steps", "images", "train time", "plugin",
+              "checkpoint", "recorded"]
     body = []
-    for rank, entry in enumerate(ordered, 1):
+    for rank, series in enumerate(ordered, 1):
+        first = series.first
         body.append([
-            str(rank), entry.model, *(_number(entry.metrics.get(key)) for key, _, _ in columns),
-            "" if entry.train_steps is None else str(entry.train_steps), _duration(entry.train_seconds),
-            f"{entry.plugin} {entry.plugin_version}", entry.checkpoint_hash[:12], entry.recorded_at[:19],
+            str(rank), series.model, *(_spread(series, key) for key, _, _ in columns), str(len(series.final.entries)),
+            "" if first.train_steps is None else str(first.train_steps), _images(series),
+            _duration(_mean_seconds(series)), f"{first.plugin} {first.plugin_version}",
+            ",".join(e.checkpoint_hash[:12] for e in series.final.entries), first.recorded_at[:19],
         ])
     return header, body
 
@@ -142,53 +178,71 @@ def _provenance(entry: Entry) -> dict[str, Any]:
 
 
 def _html_table(group: list[Entry]) -> str:
-    ordered = ranked(group)
-    columns = metric_columns(ordered)
+    ordered = ranked_series(group)
+    columns = metric_columns(group)
     esc = html.escape
     head = ['<th class="sortable" data-key="rank" data-type="number">#</th>',
             '<th class="sortable" data-key="model" data-type="text">model</th>', "<th>samples</th>"]
-    head += [f'<th class="sortable" data-key="{key}" data-type="number" title="{"lower" if low else "higher"} is better">'
-             f"{esc(title)}</th>" for key, title, low in columns]
-    head += ['<th class="sortable" data-key="steps" data-type="number">steps</th>',
+    head += [f'<th class="sortable" data-key="{key}" data-type="number" title="{"lower" if low else "higher"} is better'
+             f'; mean ± std over seeds">{esc(title)}</th>' for key, title, low in columns]
+    head += ['<th class="sortable" data-key="seeds" data-type="number">seeds</th>',
+             '<th class="sortable" data-key="steps" data-type="number">steps</th>',
              '<th class="sortable" data-key="train_time" data-type="number">train time</th>',
              '<th class="sortable" data-key="recorded" data-type="text">recorded</th>', "<th>provenance</th>"]
     body = []
-    for rank, entry in enumerate(ordered, 1):
+    for rank, series in enumerate(ordered, 1):
+        entry = series.first
         provenance = _provenance(entry)
+        provenance["seeds"] = series.seeds
+        provenance["checkpoints"] = [e.checkpoint_hash for e in series.final.entries]
         summary = "; ".join(f"{k}: {v}" for k, v in provenance.items() if k not in ("config", "hardware"))
         thumb = ""
         if entry.sample_png_base64:
             thumb = (f'<img class="thumb" alt="samples of {esc(entry.model)}" '
                      f'src="data:image/png;base64,{entry.sample_png_base64}">')
         cells = [f'<td data-value="{rank}">{rank}</td>',
-                 f'<td data-value="{esc(entry.model)}" title="{esc(summary)}"><b>{esc(entry.model)}</b></td>',
+                 f'<td data-value="{esc(series.model)}" title="{esc(summary)}"><b>{esc(series.model)}</b></td>',
                  f"<td>{thumb}</td>"]
         for key, _, _ in columns:
-            value = entry.metrics.get(key)
-            cells.append(f'<td data-value="{"" if value is None else repr(float(value))}">{_number(value)}</td>')
+            mean, _ = series.summary(key)
+            cells.append(f'<td data-value="{"" if mean is None else repr(float(mean))}">{_spread(series, key)}</td>')
+        seconds = _mean_seconds(series)
+        cells.append(f'<td data-value="{len(series.final.entries)}">{len(series.final.entries)}</td>')
         cells.append(f'<td data-value="{entry.train_steps if entry.train_steps is not None else ""}">'
                      f'{"" if entry.train_steps is None else entry.train_steps}</td>')
-        cells.append(f'<td data-value="{entry.train_seconds if entry.train_seconds is not None else ""}">'
-                     f"{_duration(entry.train_seconds)}</td>")
+        cells.append(f'<td data-value="{seconds if seconds is not None else ""}">{_duration(seconds)}</td>')
         cells.append(f'<td data-value="{esc(entry.recorded_at)}">{esc(entry.recorded_at[:19])}</td>')
         cells.append(f"<td><details><summary>{esc(entry.checkpoint_hash[:12])}</summary><pre>"
                      f"{esc(json.dumps(provenance, indent=1, default=str))}</pre></details></td>")
-        body.append(f'<tr data-model="{esc(entry.model)}">' + "".join(cells) + "</tr>")
+        body.append(f'<tr data-model="{esc(series.model)}">' + "".join(cells) + "</tr>")
     return (f'<table class="board"><thead><tr>{"".join(head)}</tr></thead>'
             f'<tbody>{"".join(body)}</tbody></table>')
 
 
+def protocol_curves_svg(group: Sequence[Entry]) -> str:
+    """The learning curves of one protocol's series as one SVG (empty when no series has two steps)."""
+    series = ranked_series(group)
+    if not any(len(s.points) > 1 for s in series):
+        return ""
+    return curves_svg(series, metric_columns(group), f"{group[0].protocol_name} ({group[0].protocol_hash}) "
+                      "learning curves")
+
+
 def render_html(entries: Sequence[Entry], title: str = "ganzoo leaderboard") -> str:
-    """One static page (no external resources): a sortable, filterable table per protocol."""
+    """One static page (no external resources): a sortable, filterable table and the learning curves per protocol."""
     sections = []
     for digest, group in iter_protocol_groups(list(entries)):
         protocol_json = html.escape(json.dumps(group[0].protocol, indent=1, sort_keys=True))
+        curves = protocol_curves_svg(group)
+        figure = (f'<figure class="learning-curves"><figcaption>Learning curves: mean over seeds (whiskers ± std) '
+                  f"against real training images seen; step 0 is the untrained model.</figcaption>{curves}</figure>"
+                  if curves else "")
         sections.append(
             f'<section class="protocol" data-protocol="{html.escape(digest)}">'
             f"<h2>{html.escape(group[0].protocol_name)} <code>{html.escape(digest)}</code></h2>"
             f"<p>{html.escape(protocol_caption(group[0]))}</p>"
             f"<details><summary>protocol</summary><pre>{protocol_json}</pre></details>"
-            f"{_html_table(group)}</section>"
+            f"{_html_table(group)}{figure}</section>"
         )
     template = resources.files("ganzoo.leaderboard").joinpath("page.html").read_text(encoding="utf-8")
     body = "".join(sections) or "<p>No results yet.</p>"

@@ -195,10 +195,15 @@ def load_target(
         if spec.conditional:
             model_values["num_classes"] = _num_classes(protocol)
     config = resolve_config(spec, values={"model": model_values, "data": data_values}, overrides=overrides)
+    return untrained_target(spec, config, device)
+
+
+def untrained_target(spec: ModelSpec, config: RunConfig, device: str | torch.device = "cpu") -> BenchTarget:
+    """``spec`` built from ``config`` and its seed, untrained: step 0 of a run with that config."""
     torch.manual_seed(config.train.seed)
-    state = build_state(spec, config, device=device, host=host)
-    fingerprint = digest_json({"untrained": spec.name, "version": spec.version, "config": config.model_dump(mode="json")})
-    return BenchTarget(spec, state, config, f"untrained-{fingerprint[:32]}", 0)
+    state = build_state(spec, config, device=device, host=get_host())
+    digest = digest_json({"untrained": spec.name, "version": spec.version, "config": config.model_dump(mode="json")})
+    return BenchTarget(spec, state, config, f"untrained-{digest[:32]}", 0)
 
 
 def _num_classes(protocol: Protocol) -> int:
