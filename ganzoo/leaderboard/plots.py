@@ -31,8 +31,10 @@ def _ticks(low: float, high: float, count: int = 4) -> list[float]:
     return [start + i * step for i in range(int(math.ceil((high - start) / step)) + 1)]
 
 
-def _label(value: float) -> str:
-    return f"{value:.3g}" if abs(value) < 1e4 else f"{value:.2e}"
+def _label(value: float, step: float) -> str:
+    """A tick label with as many decimals as the tick spacing needs (thousands separated)."""
+    decimals = max(0, -math.floor(math.log10(step))) if step > 0 else 0
+    return f"{value:,.{decimals}f}"
 
 
 def _panel(series: Sequence[Series], key: str, title: str, lower_better: bool, x0: float, y0: float) -> str:
@@ -58,12 +60,12 @@ def _panel(series: Sequence[Series], key: str, title: str, lower_better: bool, x
            'stroke="#999"/>']
     for tick in x_ticks:
         out.append(f'<text x="{sx(tick):.1f}" y="{y0 + MARGIN_T + height + 13:.1f}" text-anchor="middle" '
-                   f'font-size="10">{_label(tick)}</text>')
+                   f'font-size="10">{_label(tick, x_ticks[1] - x_ticks[0])}</text>')
     for tick in y_ticks:
         out.append(f'<line x1="{x0 + MARGIN_L}" x2="{x0 + MARGIN_L + width}" y1="{sy(tick):.1f}" y2="{sy(tick):.1f}" '
                    'stroke="#eee"/>')
         out.append(f'<text x="{x0 + MARGIN_L - 4}" y="{sy(tick) + 3:.1f}" text-anchor="end" font-size="10">'
-                   f"{_label(tick)}</text>")
+                   f"{_label(tick, y_ticks[1] - y_ticks[0])}</text>")
     out.append(f'<text x="{x0 + MARGIN_L + width / 2:.1f}" y="{y0 + PANEL_H - 4:.1f}" text-anchor="middle" '
                'font-size="10">real training images seen (thousands)</text>')
     for index, s, pts in lines:

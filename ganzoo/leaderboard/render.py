@@ -85,7 +85,7 @@ def _spread(series: Series, key: str) -> str:
     mean, std = series.summary(key)
     if mean is None:
         return ""
-    return _number(mean) if std is None else f"{_number(mean)} ± {_number(std)}"
+    return _number(mean) if std is None else f"{_number(mean)} ± {std:.2g}"
 
 
 def _mean_seconds(series: Series) -> float | None:
