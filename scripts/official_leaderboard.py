@@ -38,7 +38,7 @@ BUDGET_IMAGES = {"digits": 12_800, "shapes-paired": 144, "shapes-unpaired": 144}
 # the one architecture change, for every model that has these settings: the papers' 64 is ~4x the compute
 WIDTHS = {"ngf": 32, "ndf": 32}
 SEEDS = 3
-CURVE_POINTS = 3  # benchmarks per run besides step 0: at 1/3, 2/3 and all of the budget
+CURVE_POINTS = 2  # benchmarks per run besides step 0: half way and at the end of the budget
 METRICS = ("isc", "fid", "kid", "prc")
 # a model counts as learning when its final FID is at most this fraction of its untrained FID, and as
 # competitive when within this factor of the best model's FID on its protocol
@@ -85,6 +85,24 @@ def protocol_for(task: str) -> tuple[str, str]:
     return "digits", "digits"
 
 
+def model_settings(model: str, dataset: str, fields: Any) -> list[str]:
+    """The architecture: ``configs/<model>-<dataset>.toml``'s ``[model]`` section when the model has one (its
+    CPU-sized network and sampler), else the plugin's defaults with the shared widths; never its ``[train]``."""
+    import tomllib
+
+    path = ROOT / "configs" / f"{model}-{dataset}.toml"
+    if path.is_file():
+        section = tomllib.loads(path.read_text(encoding="utf-8")).get("model", {})
+        return [f"model.{key}={_toml_value(value)}" for key, value in section.items()]
+    return [f"model.{name}={width}" for name, width in WIDTHS.items() if name in fields]
+
+
+def _toml_value(value: Any) -> str:
+    import json
+
+    return json.dumps(value) if isinstance(value, str) else str(value).lower() if isinstance(value, bool) else str(value)
+
+
 def plan(model: str, seed: int, images: dict[str, int]) -> Job:
     """The run of ``model`` under the budget rule: its defaults at the protocol's resolution and channels.
 
@@ -97,13 +115,13 @@ def plan(model: str, seed: int, images: dict[str, int]) -> Job:
     spec = ganzoo.get_model(model)
     protocol, dataset = protocol_for(spec.task)
     preset = get_preset(protocol)
-    overrides = [f"model.image_size={preset.image_size}", f"model.channels={preset.channels}", f"train.seed={seed}"]
-    overrides += [f"model.{name}={width}" for name, width in WIDTHS.items() if name in spec.config_class.model_fields]
+    overrides = model_settings(model, dataset, spec.config_class.model_fields)
+    overrides += [f"model.image_size={preset.image_size}", f"model.channels={preset.channels}", f"train.seed={seed}"]
     config = resolve_config(spec, overrides=[*overrides, f"data.dataset={dataset}"])
     per_step = config.train.batch_size * config.train.n_critic  # real images drawn by one training step
     steps = max(CURVE_POINTS, math.ceil(images[protocol] / per_step / CURVE_POINTS) * CURVE_POINTS)
     # translation models cost far more per image (two generators, batch size 1); extra critic steps cost more
-    cost = steps * per_step * (50.0 if spec.image_to_image else 1.0) * (2.0 if config.train.n_critic > 1 else 1.0)
+    cost = steps * per_step * (250.0 if spec.image_to_image else 1.0) * (2.0 if config.train.n_critic > 1 else 1.0)
     return Job(model, dataset, protocol, seed, steps, overrides, cost)
 
 
@@ -228,8 +246,9 @@ def write_docs(board: Any, floor_lines: list[str], docs: Path = DOCS) -> None:
         "step count). Images seen, unlike wall-clock time, is exact and reproducible on a shared CPU.",
         "Everything else is the plugin's defaults, i.e. the paper's hyper-parameters (loss, learning rates,",
         "betas, batch size, `n_critic`, schedules), at the protocol's resolution (32 px; one channel for",
-        f"digits), with one CPU concession for all: widths {', '.join(f'`{k}` = {v}' for k, v in WIDTHS.items())} "
-        "wherever a model has those settings.",
+        "digits). The network is the one a model's `configs/<model>-digits.toml` (or its task's dataset) sizes",
+        "for the CPU when it has such a file (its `[model]` section only; never its training settings), else",
+        f"the plugin's with one concession for all: widths {', '.join(f'`{k}` = {v}' for k, v in WIDTHS.items())}.",
         f"Each model is trained with seeds {', '.join(str(seed) for seed in range(SEEDS))}; tables show the mean ±",
         "sample standard deviation over the seeds at the end of the budget and rank on the mean. Each run is",
         f"also benchmarked untrained (step 0) and after every 1/{CURVE_POINTS} of its budget: the learning curves.",
