@@ -438,9 +438,13 @@ def sample_grid_png(target: BenchTarget, protocol: Protocol, count: int = GRID_S
     return buffer.getvalue()
 
 
-def split_images(protocol: Protocol, split: str) -> ReferenceImages:
-    """Real images of another split of the protocol's dataset, at most ``num_samples`` of them."""
-    return ReferenceImages(load_split(protocol, split), target_key(protocol), protocol.num_samples)
+def split_images(protocol: Protocol, split: str, field: str | None = None) -> ReferenceImages:
+    """Real images of another split of the protocol's dataset, at most ``num_samples`` of them.
+
+    ``field``: which item field (default: the target's; an image-to-image protocol's source field gives the
+    untranslated inputs, the score of a model that copies its input).
+    """
+    return ReferenceImages(load_split(protocol, split), field or target_key(protocol), protocol.num_samples)
 
 
 def split_metrics(
@@ -449,12 +453,14 @@ def split_metrics(
     split: str = "train",
     metrics: Sequence[str] = ("fid", "kid"),
     cache_root: str | os.PathLike[str] | None = None,
+    field: str | None = None,
 ) -> dict[str, float]:
-    """Metrics of real images of ``split`` against the protocol's reference: the floor a perfect model reaches."""
+    """Metrics of real images of ``split`` against the protocol's reference: the floor a perfect model reaches
+    (or, with an image-to-image protocol's source ``field``, the score of copying the input)."""
     import torch_fidelity
 
     metrics = parse_metrics(metrics)
-    images = split_images(protocol, split)
+    images = split_images(protocol, split, field)
     _check_sizes(protocol, metrics, len(images), len(reference_images(protocol)))
     raw = torch_fidelity.calculate_metrics(
         input1=images, input2=register_reference(protocol), isc="isc" in metrics, fid="fid" in metrics,
