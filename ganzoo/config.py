@@ -94,6 +94,7 @@ class TrainConfig(StrictModel):
     device: Literal["auto", "cpu", "cuda", "mps"] = Field("auto", description="where to train")
     precision: Literal["fp32", "bf16", "fp16"] = Field("fp32", description="autocast precision")
     channels_last: bool = Field(False, description="use channels-last memory format")
+    tf32: bool = Field(True, description="on CUDA, let fp32 matmuls and convolutions use TF32 tensor cores")
     log_every: int = Field(10, ge=1, description="steps between metrics.jsonl rows")
     sample_every: int = Field(200, ge=1, description="steps between sample grids")
     checkpoint_every: int = Field(500, ge=1, description="steps between checkpoints")

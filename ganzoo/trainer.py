@@ -41,7 +41,7 @@ from ganzoo.images import save_grid, side_by_side
 from ganzoo.plugins import PluginHost, get_host
 from ganzoo.runlog import RunLog
 from ganzoo.runlock import RunDirError, RunLock, RunLockedError
-from ganzoo.state import GANState, build_state, resolve_device, seed_everything
+from ganzoo.state import GANState, build_state, configure_backends, resolve_device, seed_everything
 from ganzoo.stepmetrics import DeviceMetrics, NonFinite
 
 SAMPLES_DIR = "samples"
@@ -178,6 +178,7 @@ class Trainer:
         device = resolve_device(train.device)
         self.context = distributed.init_from_environment(device.type)
         self.device = distributed.local_device(device, self.context)
+        configure_backends(self.device, train.tf32)
         seed_everything(train.seed)
         self.state: GANState = build_state(self.spec, self.config, device=self.device, host=self.host)
         self.main = self.context.is_main

@@ -95,3 +95,50 @@ def test_off_a_terminal_progress_is_one_plain_line_per_log_interval(
     lines = [line for line in err.splitlines() if line.startswith("step ")]
     assert [line.split()[1] for line in lines] == ["2/6", "4/6", "6/6"]
     assert re.search(r"loss_d \S+ \| loss_g \S+ \| [\d.]+ img/s \| elapsed \d+:\d\d:\d\d \| eta 0:00:00$", lines[-1])
+
+
+def test_optimizers_use_fused_or_foreach_kernels_only_when_every_parameter_is_on_cuda() -> None:
+    from ganzoo.optim import accelerator_options, make_optimizer
+
+    assert accelerator_options("adam", {"cuda"}) == {"fused": True}
+    assert accelerator_options("adamw", {"cuda"}) == {"fused": True}
+    assert accelerator_options("sgd", {"cuda"}) == {"foreach": True}
+    assert accelerator_options("adam", {"cpu"}) == accelerator_options("adam", {"cpu", "cuda"}) == {}
+    settings = {"optimizer": "adam", "lr": 1e-3, "betas": (0.5, 0.999), "weight_decay": 0.0, "momentum": 0.0}
+    cpu_adam = make_optimizer(torch.nn.Linear(2, 2).parameters(), settings)
+    assert not cpu_adam.defaults["fused"] and not cpu_adam.defaults["foreach"]  # torch's CPU defaults
+
+
+def test_a_checkpoint_from_a_fused_gpu_optimizer_loads_with_this_devices_kernels(tmp_path: Path) -> None:
+    from ganzoo.state import build_state
+
+    state = build_state("dcgan", tiny_config(), device="cpu")
+    saved = state.state_dict()
+    for optimizer_state in saved["optimizers"].values():  # what a CUDA run writes
+        for group in optimizer_state["param_groups"]:
+            group["fused"] = True
+    state.load_state_dict(saved)
+    assert all(not group["fused"] for opt in state.optimizers.values() for group in opt.param_groups)
+
+
+def test_tf32_is_set_for_cuda_devices_only() -> None:
+    from ganzoo.state import configure_backends
+
+    matmul, cudnn = torch.backends.cuda.matmul, torch.backends.cudnn
+    before = (matmul.allow_tf32, cudnn.allow_tf32, cudnn.benchmark)
+    try:
+        matmul.allow_tf32, cudnn.allow_tf32, cudnn.benchmark = False, False, False
+        configure_backends(torch.device("cpu"))
+        assert not matmul.allow_tf32 and not cudnn.benchmark
+        configure_backends(torch.device("cuda"), tf32=True)
+        assert matmul.allow_tf32 and cudnn.allow_tf32 and cudnn.benchmark
+        configure_backends(torch.device("cuda"), tf32=False)
+        assert not matmul.allow_tf32 and not cudnn.allow_tf32
+    finally:
+        matmul.allow_tf32, cudnn.allow_tf32, cudnn.benchmark = before
+
+
+def test_bf16_trains_without_a_grad_scaler() -> None:
+    from ganzoo.state import build_state
+
+    assert not build_state("dcgan", tiny_config(precision="bf16"), device="cpu").scaler.is_enabled()

@@ -65,6 +65,7 @@ class EpochLoader:
             )
         tensors = getattr(dataset, "tensors", None)
         self.tensors: Mapping[str, torch.Tensor] | None = tensors if isinstance(tensors, dict) else None
+        self.pin_memory = pin_memory
         self.loader: DataLoader | None = None
         if self.tensors is None:
             self.loader = DataLoader(
@@ -83,7 +84,9 @@ class EpochLoader:
         assert self.tensors is not None
         for indices in self.batch_sampler:
             index = torch.as_tensor(indices, dtype=torch.long)
-            yield {key: value.index_select(0, index) for key, value in self.tensors.items()}
+            batch = {key: value.index_select(0, index) for key, value in self.tensors.items()}
+            # page-locked batches let the trainer's non_blocking copies to the GPU overlap with compute
+            yield {key: value.pin_memory() for key, value in batch.items()} if self.pin_memory else batch
 
 
 class EpochBatchSource:
