@@ -25,8 +25,15 @@ class Pix2PixConfig(ModelConfig):
     d_layers: int = Field(3, ge=1, description="PatchGAN stride-2 layers: 3 = 70x70 patches (1-5: 16/34/70/142/286)")
     norm: Literal["batch", "instance", "none"] = Field("batch", description="normalisation in G and D")
     dropout: float = Field(0.5, ge=0, lt=1, description="dropout in the decoder blocks next to the bottleneck")
-    dropout_blocks: int = Field(3, ge=0, description="how many decoder blocks next to the bottleneck use dropout")
+    dropout_blocks: int | None = Field(
+        None, ge=0, description="decoder blocks next to the bottleneck with dropout (None: the reference's "
+        "log2(image_size) - 5, so 3 at 256 px and none at 32 px)"
+    )
     test_dropout: bool = Field(True, description="keep dropout active when translating (as in the paper)")
+    test_batch_statistics: bool = Field(
+        True, description="normalise with the test batch's statistics when translating (the reference's test pass; "
+        "false: BatchNorm running statistics)"
+    )
     lambda_l1: float = Field(100.0, ge=0, description="weight of the L1 loss to the target")
     lr_decay_start: int | None = Field(
         None, ge=0, description="step from which lr decays linearly to 0 at train.steps (None: half of train.steps)"
@@ -71,8 +78,10 @@ def ganzoo_register_models(register: Callable[[ModelSpec], None]) -> None:
 def ganzoo_build_generator(config: Pix2PixConfig) -> Any:
     from ganzoo.nn.unet import UNetGenerator, unet_downsamplings
 
-    return UNetGenerator(config.channels, config.channels, unet_downsamplings(config.image_size), config.ngf,
-                         config.norm, config.dropout, config.dropout_blocks)
+    num_downs = unet_downsamplings(config.image_size)
+    dropout_blocks = max(num_downs - 5, 0) if config.dropout_blocks is None else config.dropout_blocks
+    return UNetGenerator(config.channels, config.channels, num_downs, config.ngf, config.norm, config.dropout,
+                         dropout_blocks)
 
 
 @hookimpl
@@ -113,7 +122,8 @@ def ganzoo_train_step(state: Any, batches: Any) -> Mapping[str, float]:
 
 @hookimpl
 def ganzoo_sample(model: ModelSpec, state: Any, num: int, inputs: Any, generator: Any) -> Any:
-    """Translate ``inputs`` (the source images) with the generator; dropout stays on when ``test_dropout``."""
+    """Translate ``inputs`` with the generator: dropout on (``test_dropout``) and BatchNorm with the batch's
+    statistics (``test_batch_statistics``), as the reference's test pass."""
     from ganzoo.nn.translation import translate_images
 
     if inputs is None:
@@ -122,4 +132,6 @@ def ganzoo_sample(model: ModelSpec, state: Any, num: int, inputs: Any, generator
         raise ValueError(f"asked for {num} translations of {len(inputs)} inputs")
     inputs = inputs if num is None else inputs[:num]
     net = state.sampling_network("generator")
-    return translate_images(net, inputs.to(state.device), generator, keep_dropout=state.model_config.test_dropout)
+    config = state.model_config
+    return translate_images(net, inputs.to(state.device), generator, keep_dropout=config.test_dropout,
+                            batch_statistics=config.test_batch_statistics and config.norm == "batch")

@@ -116,3 +116,32 @@ def test_short_run_on_paired_shapes_learns_the_translation() -> None:
     assert trained["l1"] < 0.4 * untrained["l1"]
     assert trained["l1"] < 0.8 * baseline["l1"], (trained, baseline)
     assert trained["ssim"] > untrained["ssim"] and trained["ssim"] > baseline["ssim"]
+
+
+@pytest.mark.parametrize("image_size, blocks", [(256, 3), (128, 2), (64, 1), (32, 0)])
+def test_dropout_blocks_follow_the_reference(image_size: int, blocks: int) -> None:
+    spec = get_model("pix2pix")
+    config = resolve_config(spec, overrides=[f"model.image_size={image_size}", "model.d_layers=2"])
+    unet = get_host().call("ganzoo_build_generator", spec, config=config.model)
+    assert sum(isinstance(m, nn.Dropout) for m in unet.modules()) == blocks
+
+
+def test_translation_normalises_with_the_test_batch_statistics() -> None:
+    state = build_tiny_state("pix2pix")
+    state.config.model.test_dropout = False
+    unet = state.sampling_network("generator")
+    for module in unet.modules():  # running statistics far from any batch's: eval-mode BN would be visibly off
+        if isinstance(module, nn.BatchNorm2d):
+            module.running_mean.fill_(5.0)
+    buffers = {name: value.clone() for name, value in unet.named_buffers()}
+    inputs = torch.rand(4, 3, 16, 16) * 2 - 1
+    together = _sample(state, inputs)
+    alone = torch.cat([_sample(state, inputs[:2]), _sample(state, inputs[2:])])
+    assert not torch.allclose(together, alone), "each image must be normalised with its batch's statistics"
+    assert all(torch.equal(value, buffers[name]) for name, value in unet.named_buffers()), "running stats changed"
+    unet.train()
+    unet.set_dropout(False)
+    with torch.no_grad():
+        assert torch.allclose(together, unet(inputs).clamp(-1, 1), atol=1e-5)
+    state.config.model.test_batch_statistics = False
+    assert torch.allclose(_sample(state, inputs), torch.cat([_sample(state, inputs[:2]), _sample(state, inputs[2:])]))
