@@ -399,7 +399,7 @@ def load_run(run_dir: str | Path, checkpoint: str | None = None, device: str | t
     path = resolve_checkpoint(run_dir, checkpoint)
     config = run_config(path)  # the config the checkpoint was taken with
     spec = get_host().get_model(config.model_name)
-    state = build_state(spec, config, device=torch.device(device))
+    state = build_state(spec, config, device=torch.device(device), inference=True)
     meta = restore_checkpoint(state, path, rng=False)
     state.eval()
     return LoadedRun(spec, config, state, int(meta["step"]), run_dir, path, meta.get("train_seconds"), meta)

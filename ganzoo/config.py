@@ -65,6 +65,9 @@ class TrainConfig(StrictModel):
     batch_size: int = Field(64, ge=1, description="images per batch (per process in distributed runs)")
     loss: str = Field("non-saturating", description="adversarial loss name (see `ganzoo info --losses`)")
     gp_weight: float | None = Field(None, ge=0, description="gradient-penalty weight (None: the loss's default)")
+    loss_options: dict[str, Any] = Field(
+        default_factory=dict, description="settings for the loss's factory (plugin losses document their keys)"
+    )
     n_critic: int = Field(1, ge=1, description="discriminator steps per generator step")
     lr_g: float = Field(2e-4, gt=0, description="generator learning rate")
     lr_d: float = Field(2e-4, gt=0, description="discriminator learning rate")

@@ -30,10 +30,10 @@ def configure_optimizers(
 
 
 def loss(model: ModelSpec, config: RunConfig) -> GANLoss:
-    """The loss registered under ``config.train.loss``."""
+    """The loss registered under ``config.train.loss``, built from the run's settings."""
     from ganzoo.plugins import get_host
 
-    return get_host().get_loss(config.train.loss).factory()
+    return get_host().get_loss(config.train.loss).build(config)
 
 
 def latents(model: ModelSpec, config: ModelConfig) -> dict[str, Latent]:

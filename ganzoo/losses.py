@@ -3,11 +3,16 @@
 A loss object turns discriminator outputs (raw scores: one per sample or a patch map) into the two
 players' objectives.  Losses are looked up by name (``--loss hinge``), so any model that keeps the default
 ``ganzoo_loss`` hook can be trained with any of them.
+
+Relativistic losses compare real and fake scores in *both* players' objectives, so the generator loss of a
+class with ``generator_needs_real_scores = True`` receives the real scores too; train steps call
+:func:`generator_objective`, which passes them only to the losses that ask for them (losses written for API 1
+keep their one-argument ``generator_loss``).
 """
 
 from __future__ import annotations
 
-from typing import Callable, Iterable
+from typing import Any, Callable, Iterable
 
 import torch
 import torch.nn.functional as F
@@ -15,17 +20,39 @@ from torch import nn
 
 
 class GANLoss:
-    """Base class: subclasses define both players' objectives from discriminator scores."""
+    """Base class: subclasses define both players' objectives from discriminator scores.
+
+    ``generator_needs_real_scores``: set it to ``True`` when :meth:`generator_loss` uses ``real_scores``
+    (relativistic losses); train steps then compute D's scores on a real batch for the generator update
+    (without gradients: the generator's gradient flows through the fake scores only).
+    """
 
     name = "base"
+    generator_needs_real_scores: bool = False
 
     def discriminator_loss(self, real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch.Tensor:
         """Loss minimised by the discriminator given its scores on real and (detached) fake images."""
         raise NotImplementedError
 
-    def generator_loss(self, fake_scores: torch.Tensor) -> torch.Tensor:
-        """Loss minimised by the generator given the discriminator's scores on its images."""
+    def generator_loss(self, fake_scores: torch.Tensor, real_scores: torch.Tensor | None = None) -> torch.Tensor:
+        """Loss minimised by the generator given the discriminator's scores on its images.
+
+        ``real_scores`` (D's scores on a real batch) is passed only when ``generator_needs_real_scores``.
+        """
         raise NotImplementedError
+
+
+def generator_objective(loss: Any, fake_scores: torch.Tensor, real_scores: torch.Tensor | None = None) -> torch.Tensor:
+    """``loss.generator_loss`` with the real scores when the loss asks for them (the call every train step uses)."""
+    if not getattr(loss, "generator_needs_real_scores", False):
+        return loss.generator_loss(fake_scores)
+    if real_scores is None:
+        raise ValueError(
+            f"loss {getattr(loss, 'name', type(loss).__name__)!r} is relativistic: its generator loss needs D's scores "
+            "on real images, which this train step does not compute; pass them through "
+            "ganzoo.losses.generator_objective(loss, fake_scores, real_scores) or pick a non-relativistic loss"
+        )
+    return loss.generator_loss(fake_scores, real_scores)
 
 
 class NonSaturatingLoss(GANLoss):
@@ -36,7 +63,7 @@ class NonSaturatingLoss(GANLoss):
     def discriminator_loss(self, real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch.Tensor:
         return F.softplus(-real_scores).mean() + F.softplus(fake_scores).mean()
 
-    def generator_loss(self, fake_scores: torch.Tensor) -> torch.Tensor:
+    def generator_loss(self, fake_scores: torch.Tensor, real_scores: torch.Tensor | None = None) -> torch.Tensor:
         return F.softplus(-fake_scores).mean()
 
 
@@ -45,7 +72,7 @@ class MinimaxLoss(NonSaturatingLoss):
 
     name = "minimax"
 
-    def generator_loss(self, fake_scores: torch.Tensor) -> torch.Tensor:
+    def generator_loss(self, fake_scores: torch.Tensor, real_scores: torch.Tensor | None = None) -> torch.Tensor:
         return -F.softplus(fake_scores).mean()
 
 
@@ -57,7 +84,7 @@ class HingeLoss(GANLoss):
     def discriminator_loss(self, real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch.Tensor:
         return F.relu(1.0 - real_scores).mean() + F.relu(1.0 + fake_scores).mean()
 
-    def generator_loss(self, fake_scores: torch.Tensor) -> torch.Tensor:
+    def generator_loss(self, fake_scores: torch.Tensor, real_scores: torch.Tensor | None = None) -> torch.Tensor:
         return -fake_scores.mean()
 
 
@@ -69,7 +96,7 @@ class WassersteinLoss(GANLoss):
     def discriminator_loss(self, real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch.Tensor:
         return fake_scores.mean() - real_scores.mean()
 
-    def generator_loss(self, fake_scores: torch.Tensor) -> torch.Tensor:
+    def generator_loss(self, fake_scores: torch.Tensor, real_scores: torch.Tensor | None = None) -> torch.Tensor:
         return -fake_scores.mean()
 
 
@@ -81,8 +108,95 @@ class LeastSquaresLoss(GANLoss):
     def discriminator_loss(self, real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch.Tensor:
         return ((real_scores - 1.0) ** 2).mean() + (fake_scores**2).mean()
 
-    def generator_loss(self, fake_scores: torch.Tensor) -> torch.Tensor:
+    def generator_loss(self, fake_scores: torch.Tensor, real_scores: torch.Tensor | None = None) -> torch.Tensor:
         return ((fake_scores - 1.0) ** 2).mean()
+
+
+class RelativisticAverageLoss(GANLoss):
+    """Relativistic average GANs (Jolicoeur-Martineau 2018, arXiv:1807.00734).
+
+    D estimates how much more realistic a real image is than the average fake one (and vice versa):
+    ``r = C(x_r) - E[C(x_f)]`` and ``f = C(x_f) - E[C(x_r)]``, the expectations over the batch (per patch
+    location for score maps).  D minimises ``(g(r, real) + g(f, fake)) / 2``; G the same with the targets
+    swapped, so its loss depends on the real scores too.  Subclasses define ``g`` through
+    :meth:`_towards_real` and :meth:`_towards_fake`, as the reference code does for each base loss.
+    """
+
+    generator_needs_real_scores = True
+
+    def _towards_real(self, relative: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def _towards_fake(self, relative: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    @staticmethod
+    def _relative(real_scores: torch.Tensor, fake_scores: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return (real_scores - fake_scores.mean(dim=0, keepdim=True),
+                fake_scores - real_scores.mean(dim=0, keepdim=True))
+
+    def discriminator_loss(self, real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch.Tensor:
+        real_relative, fake_relative = self._relative(real_scores, fake_scores)
+        return 0.5 * (self._towards_real(real_relative).mean() + self._towards_fake(fake_relative).mean())
+
+    def generator_loss(self, fake_scores: torch.Tensor, real_scores: torch.Tensor | None = None) -> torch.Tensor:
+        if real_scores is None:
+            return generator_objective(self, fake_scores, None)  # raises the explanatory error
+        real_relative, fake_relative = self._relative(real_scores, fake_scores)
+        return 0.5 * (self._towards_fake(real_relative).mean() + self._towards_real(fake_relative).mean())
+
+
+class RaSGANLoss(RelativisticAverageLoss):
+    """RaSGAN: the relativistic average standard (BCE) GAN."""
+
+    name = "rasgan"
+
+    def _towards_real(self, relative: torch.Tensor) -> torch.Tensor:
+        return F.softplus(-relative)  # BCE with logits against 1
+
+    def _towards_fake(self, relative: torch.Tensor) -> torch.Tensor:
+        return F.softplus(relative)  # BCE with logits against 0
+
+
+class RaLSGANLoss(RelativisticAverageLoss):
+    """RaLSGAN: relativistic average least squares, targets +1 and -1."""
+
+    name = "ralsgan"
+
+    def _towards_real(self, relative: torch.Tensor) -> torch.Tensor:
+        return (relative - 1.0) ** 2
+
+    def _towards_fake(self, relative: torch.Tensor) -> torch.Tensor:
+        return (relative + 1.0) ** 2
+
+
+class RaHingeLoss(RelativisticAverageLoss):
+    """RaHinge: relativistic average hinge loss."""
+
+    name = "rahinge"
+
+    def _towards_real(self, relative: torch.Tensor) -> torch.Tensor:
+        return F.relu(1.0 - relative)
+
+    def _towards_fake(self, relative: torch.Tensor) -> torch.Tensor:
+        return F.relu(1.0 + relative)
+
+
+class UnavailableLoss(GANLoss):
+    """Stands in for a loss whose plugin is not installed when a run is only sampled or benchmarked."""
+
+    def __init__(self, name: str, reason: str) -> None:
+        self.name = name
+        self.reason = reason
+
+    def _refuse(self) -> torch.Tensor:
+        raise RuntimeError(f"loss {self.name!r} is unavailable ({self.reason}); inference needs no loss, training does")
+
+    def discriminator_loss(self, real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch.Tensor:
+        return self._refuse()
+
+    def generator_loss(self, fake_scores: torch.Tensor, real_scores: torch.Tensor | None = None) -> torch.Tensor:
+        return self._refuse()
 
 
 def gradient_penalty(

@@ -123,12 +123,14 @@ class LossSpec:
     """A named adversarial loss that any model may use (``--loss NAME``).
 
     ``factory`` returns a :class:`ganzoo.losses.GANLoss`; it is called lazily so registering a loss never
-    imports torch.  ``gradient_penalty`` is the default penalty weight that comes with the loss (10 for
+    imports torch.  A factory that takes one argument receives the run's :class:`ganzoo.config.RunConfig`
+    (read loss settings from ``config.train.loss_options``, e.g. a margin); one without arguments is called
+    as is (API 1).  ``gradient_penalty`` is the default penalty weight that comes with the loss (10 for
     ``wgan-gp``), which ``train.gp_weight`` overrides.
     """
 
     name: str
-    factory: Callable[[], Any]
+    factory: Callable[..., Any]
     description: str
     gradient_penalty: float = 0.0
     plugin: str = ""
@@ -136,3 +138,13 @@ class LossSpec:
     def __post_init__(self) -> None:
         if not _NAME_PATTERN.match(self.name):
             raise SpecError(f"loss name {self.name!r} is invalid")
+
+    def build(self, config: Any = None) -> Any:
+        """The loss object for a run: ``factory(config)`` when the factory takes an argument, else ``factory()``."""
+        import inspect
+
+        try:
+            takes_config = bool(inspect.signature(self.factory).parameters)
+        except (TypeError, ValueError):  # builtins and some callables have no signature: call them as API 1 did
+            takes_config = False
+        return self.factory(config) if takes_config else self.factory()

@@ -360,9 +360,17 @@ def default_optimizers(
 
 
 def build_state(
-    spec: ModelSpec | str, config: RunConfig, device: torch.device | str | None = None, host: PluginHost | None = None
+    spec: ModelSpec | str,
+    config: RunConfig,
+    device: torch.device | str | None = None,
+    host: PluginHost | None = None,
+    inference: bool = False,
 ) -> GANState:
-    """Build networks, optimizers and loss for ``spec`` through its plugin's hooks (or the core defaults)."""
+    """Build networks, optimizers and loss for ``spec`` through its plugin's hooks (or the core defaults).
+
+    ``inference`` (sampling, benchmarking): a loss whose plugin is not installed is replaced by a stand-in
+    that refuses to compute anything, since inference needs no loss.
+    """
     host = host or get_host()
     spec = host.get_model(spec) if isinstance(spec, str) else spec
     device = resolve_device(config.train.device) if device is None else torch.device(device)
@@ -394,7 +402,7 @@ def build_state(
     if frozen_optimized:
         raise TypeError(f"model {spec.name!r}: ganzoo_configure_optimizers made optimizers for frozen network(s) "
                         f"{', '.join(frozen_optimized)}")
-    loss = host.call("ganzoo_loss", spec, config=config)
+    loss = _build_loss(host, spec, config, inference)
     gp_weight = _gradient_penalty_weight(host, spec, config, discriminators)
     latents = validate_latents(host.call("ganzoo_latents", spec, config=config.model), f"model {spec.name!r}")
     state = GANState(spec, config, networks, generator_names, optimizers, loss, gp_weight, device, roles, latents)
@@ -416,6 +424,19 @@ def _network_roles(spec: ModelSpec, generators: Mapping[str, nn.Module], discrim
     if not any(role == "generator" for role in roles.values()):
         raise TypeError(f"model {spec.name!r} has no network with the generator role")
     return roles
+
+
+def _build_loss(host: PluginHost, spec: ModelSpec, config: RunConfig, inference: bool) -> GANLoss:
+    from ganzoo.plugins import UnknownNameError
+
+    try:
+        return host.call("ganzoo_loss", spec, config=config)
+    except UnknownNameError as exc:
+        if not inference:
+            raise
+        from ganzoo.losses import UnavailableLoss
+
+        return UnavailableLoss(config.train.loss, str(exc))
 
 
 def _gradient_penalty_weight(host: PluginHost, spec: ModelSpec, config: RunConfig, discriminators: Mapping[str, nn.Module]) -> float:

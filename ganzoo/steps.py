@@ -18,7 +18,7 @@ from typing import Callable, Mapping
 
 import torch
 
-from ganzoo.losses import gradient_penalty
+from ganzoo.losses import generator_objective, gradient_penalty
 from ganzoo.specs import ModelSpec
 from ganzoo.state import BatchSource, GANState
 
@@ -118,15 +118,14 @@ def discriminator_step(
 
 def generator_loss(state: GANState, fake_scores: torch.Tensor, real: torch.Tensor | None, labels: torch.Tensor | None,
                    network: str = "discriminator") -> torch.Tensor:
-    """The adversarial generator loss; losses that need real scores (``loss.needs_real_scores``) get them,
-    scored by the current discriminator without a graph."""
-    if getattr(state.loss, "needs_real_scores", False):
-        if real is None:
-            raise ValueError(f"loss {type(state.loss).__name__} needs real scores: pass real images to the generator step")
+    """The adversarial generator loss; losses that need real scores (``loss.generator_needs_real_scores``, the
+    relativistic ones) get them, scored by the current discriminator without a graph
+    (:func:`ganzoo.losses.generator_objective`)."""
+    real_scores = None
+    if getattr(state.loss, "generator_needs_real_scores", False) and real is not None:
         with torch.no_grad(), state.autocast():
             real_scores = state.discriminate(real, labels, network=network).float()
-        return state.loss.generator_loss(fake_scores, real_scores=real_scores)
-    return state.loss.generator_loss(fake_scores)
+    return generator_objective(state.loss, fake_scores, real_scores)
 
 
 def generator_step(
