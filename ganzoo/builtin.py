@@ -1,11 +1,14 @@
-"""The core's own plugin: the standard adversarial losses, registered like any plugin's."""
+"""The core's own plugin: losses, datasets, protocol presets and augmentations, registered like any plugin's.
+
+Registration stays torch-free: every factory imports what it builds when it runs.
+"""
 
 from __future__ import annotations
 
 from typing import Any, Callable
 
 from ganzoo.hookspecs import hookimpl
-from ganzoo.specs import LossSpec
+from ganzoo.specs import AugmentationSpec, DatasetSpec, LossSpec
 
 
 def _lazy(class_name: str) -> Callable[[], Any]:
@@ -29,3 +32,58 @@ def ganzoo_register_losses(register: Callable[[LossSpec], None]) -> None:
                       "relativistic average standard GAN; G also sees real scores (Jolicoeur-Martineau 2018)"))
     register(LossSpec("ralsgan", _lazy("RaLSGANLoss"), "relativistic average least squares (Jolicoeur-Martineau 2018)"))
     register(LossSpec("rahinge", _lazy("RaHingeLoss"), "relativistic average hinge loss (Jolicoeur-Martineau 2018)"))
+
+
+def _digits(split: str, image_size: int, channels: int) -> Any:
+    from ganzoo.data.digits import DigitsDataset
+
+    return DigitsDataset(split, image_size, channels)
+
+
+def _shapes(variant: str) -> Callable[..., Any]:
+    def factory(data: Any, split: str, image_size: int, channels: int, task: str) -> Any:
+        from ganzoo.data.shapes import ShapesDataset
+
+        chosen = variant
+        if variant == "labelled" and task.endswith("image-to-image"):  # plain "shapes" follows the model's task
+            chosen = "paired" if task.startswith("paired") else "unpaired"
+        direction = data.direction if chosen == "paired" else "AtoB"
+        return ShapesDataset(chosen, split=split, image_size=image_size, channels=channels, direction=direction)
+
+    return factory
+
+
+def _torchvision(name: str) -> Callable[..., Any]:
+    def factory(data: Any, split: str, image_size: int, channels: int) -> Any:
+        from ganzoo.data.torchvision_datasets import build_torchvision_dataset
+
+        return build_torchvision_dataset(name, split, image_size, channels, data.root, data.download)
+
+    return factory
+
+
+@hookimpl
+def ganzoo_register_datasets(register: Callable[[DatasetSpec], None]) -> None:
+    """Register the embedded, procedural and torchvision datasets."""
+    from ganzoo.data.torchvision_catalogue import TORCHVISION_DATASETS
+
+    register(DatasetSpec("digits", _digits, "scikit-learn's 1,797 handwritten 8x8 digits, labelled 0-9, embedded "
+                         "(the default; no download)", tasks=("unconditional", "class-conditional")))
+    register(DatasetSpec("shapes", _shapes("labelled"), "procedural coloured shapes, labelled by shape "
+                         "(paired/unpaired variants chosen by the model's task)"))
+    register(DatasetSpec("shapes-paired", _shapes("paired"), "procedural shapes, input image -> target image pairs "
+                         "(pix2pix-style models)", tasks=("paired-image-to-image",)))
+    register(DatasetSpec("shapes-unpaired", _shapes("unpaired"), "procedural shapes in two unpaired domains a and b "
+                         "(CycleGAN-style models)", tasks=("unpaired-image-to-image",)))
+    for name, entry in TORCHVISION_DATASETS.items():
+        register(DatasetSpec(name, _torchvision(name),
+                             f"{entry.description} (torchvision: downloads, or reads data.root offline)"))
+
+
+@hookimpl
+def ganzoo_register_protocols(register: Callable[[Any], None]) -> None:
+    """Register the core's protocol presets."""
+    from ganzoo.metrics.protocol import BUILTIN_PRESETS
+
+    for preset in BUILTIN_PRESETS.values():
+        register(preset)

@@ -34,7 +34,8 @@ if TYPE_CHECKING:  # the contract is documented with these types but importing t
     from ganzoo.config import ModelConfig, RunConfig
     from ganzoo.latents import Latent
     from ganzoo.losses import GANLoss
-    from ganzoo.specs import LossSpec, ModelSpec
+    from ganzoo.metrics.protocol import Protocol
+    from ganzoo.specs import AugmentationSpec, CommandSpec, DatasetSpec, LossSpec, ModelSpec
     from ganzoo.state import BatchSource, GANState
     from ganzoo.steps import StepContext
 
@@ -206,6 +207,49 @@ def ganzoo_extra_state(model: ModelSpec, state: GANState) -> Mapping[str, Any] |
 
     Values must be tensors, numbers, strings or lists/dicts of them (checkpoints never pickle objects);
     cyclegan keeps its image pools here.  Default: nothing.
+    """
+
+
+# -- extension hooks (API 2) ------------------------------------------------------------------------------
+# Broadcast hooks: every plugin's implementation is called (pluggy's ordinary, not first-result, calling),
+# each once when the plugin loads and inside that plugin's guard, so a failure marks only that plugin broken.
+# They must stay cheap (no torch import): ``ganzoo list`` and ``ganzoo --help`` run them.  A name that is
+# already taken (by the core or another plugin) marks the later plugin broken, naming the owner.
+
+
+@hookspec
+def ganzoo_register_datasets(register: Callable[[DatasetSpec], None]) -> None:
+    """Announce datasets usable by every model via ``--dataset NAME`` (and by bench protocols).
+
+    Call ``register(DatasetSpec(name, factory, description))`` once per dataset.  The core registers its
+    own (``digits``, ``shapes``..., the torchvision datasets) through this hook too.
+    """
+
+
+@hookspec
+def ganzoo_register_protocols(register: Callable[[Protocol], None]) -> None:
+    """Announce evaluation protocol presets usable via ``ganzoo bench --protocol NAME``.
+
+    Call ``register(Protocol(name=..., dataset=..., feature_extractor=..., ...))`` once per preset
+    (:class:`ganzoo.metrics.protocol.Protocol`; its ``name`` is the preset name).  The core's presets
+    (``digits``, ``shapes``, ``cifar10-train-50k``, ...) are registered the same way.
+    """
+
+
+@hookspec
+def ganzoo_register_augmentations(register: Callable[[AugmentationSpec], None]) -> None:
+    """Announce augmentations usable via ``data.augment`` (batch stage) or ``train.diffaugment`` (D stage).
+
+    Call ``register(AugmentationSpec(name, factory, description, stage=...))`` once per augmentation; the
+    core registers ``jitter``, ``flip`` and DiffAugment's ``color``, ``translation`` and ``cutout``.
+    """
+
+
+@hookspec
+def ganzoo_register_commands(register: Callable[[CommandSpec], None]) -> None:
+    """Announce ``ganzoo`` subcommands: ``register(CommandSpec(name, help, add_arguments, run))``.
+
+    A name used by a built-in command is refused (the plugin's command is skipped with a warning).
     """
 
 

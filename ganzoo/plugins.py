@@ -24,14 +24,14 @@ import sys
 import traceback
 from dataclasses import dataclass, field
 from importlib import metadata
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator, Mapping
 
 import pluggy
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
 from ganzoo import hookspecs
 from ganzoo._version import API_VERSION, SUPPORTED_API_VERSIONS, __version__
-from ganzoo.specs import LossSpec, ModelSpec
+from ganzoo.specs import AugmentationSpec, CommandSpec, DatasetSpec, LossSpec, ModelSpec
 
 ENTRY_POINT_GROUP = "ganzoo"
 STRICT_ENV = "GANZOO_STRICT_PLUGINS"
@@ -70,6 +70,7 @@ class PluginRecord:
     entry_point: str = ""
     plugin: Any = None
     api: int = int(API_VERSION.split(".")[0])
+    extensions: dict[str, list[str]] = field(default_factory=dict)  # kind (dataset, protocol, ...) -> names
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready description (without the loaded plugin object)."""
@@ -83,6 +84,7 @@ class PluginRecord:
             "models": list(self.models),
             "losses": list(self.losses),
             "api": self.api,
+            **{f"{kind}s": list(names) for kind, names in self.extensions.items()},
         }
 
 
@@ -151,6 +153,8 @@ class PluginHost:
         self.prefer = {k: canonical_name(v) for k, v in (_env_preferences() if prefer is None else prefer).items()}
         self._candidates: dict[str, list[tuple[ModelSpec, Any]]] = {}  # every registration of each model name
         self.conflicts: dict[str, list[ModelSpec]] = {}  # names more than one plugin registers, unresolved
+        self._extensions: dict[str, dict[str, Any]] = {kind: {} for kind in EXTENSION_HOOKS}
+        self._protocol_owner: dict[str, str] = {}
         self._register_core()
         eps = metadata.entry_points(group=ENTRY_POINT_GROUP) if entry_points is None else entry_points
         with stdout_to_stderr():  # a plugin that prints while loading must not corrupt `--json` output
@@ -183,7 +187,7 @@ class PluginHost:
         except (Exception, SystemExit) as exc:  # a plugin may fail in any way; it must not take the others down
             record.status = "broken"
             record.error = f"{type(exc).__name__}: {exc}".strip()
-            record.models, record.losses = [], []
+            record.models, record.losses, record.extensions = [], [], {}
             if self.strict:
                 raise PluginError(
                     f"plugin {ep.name!r} ({record.distribution} {record.version}, entry point "
@@ -234,11 +238,48 @@ class PluginHost:
             losses: list[LossSpec] = []
             self._call_own(plugin, "ganzoo_register_models", register=models.append)
             self._call_own(plugin, "ganzoo_register_losses", register=losses.append)
+            extensions = {kind: self._broadcast_own(plugin, hook) for kind, (hook, _) in EXTENSION_HOOKS.items()}
+            self._check_extensions(record, extensions)
             self._accept(record, plugin, models, losses)
+            self._accept_extensions(record, extensions)
         except Exception:
             self.manager.unregister(plugin)
             raise
         record.plugin = plugin
+
+    def _broadcast_own(self, plugin: Any, hook_name: str) -> list[Any]:
+        """Run one plugin's implementation of a broadcast hook through pluggy, collecting what it registers."""
+        collected: list[Any] = []
+        others = [p for p in self.manager.get_plugins() if p is not plugin]
+        caller = self.manager.subset_hook_caller(hook_name, remove_plugins=others)
+        caller(register=collected.append)
+        return collected
+
+    def _check_extensions(self, record: PluginRecord, extensions: Mapping[str, list[Any]]) -> None:
+        for kind, items in extensions.items():
+            expected = EXTENSION_HOOKS[kind][1]()
+            names = [getattr(item, "name", None) for item in items]
+            for item in items:
+                if not isinstance(item, expected):
+                    raise PluginError(
+                        f"{EXTENSION_HOOKS[kind][0]}: register() expects a {expected.__module__}.{expected.__name__}, "
+                        f"got {type(item).__name__}"
+                    )
+                owner = self._extensions[kind].get(item.name)
+                if owner is not None or names.count(item.name) > 1:
+                    by = (self.extension_plugin(kind, item.name) if owner is not None else "") or "this plugin"
+                    raise PluginError(f"{kind} {item.name!r} is already registered by {by}")
+
+    def _accept_extensions(self, record: PluginRecord, extensions: Mapping[str, list[Any]]) -> None:
+        for kind, items in extensions.items():
+            for item in items:
+                if kind == "protocol":  # protocols are frozen pydantic models: their owner is kept beside them
+                    self._protocol_owner[item.name] = record.distribution
+                else:
+                    item.plugin = record.distribution
+                self._extensions[kind][item.name] = item
+            if items:
+                record.extensions[kind] = [item.name for item in items]
 
     def _check_unknown_hooks(self, plugin: Any) -> None:
         unknown = [
@@ -404,8 +445,32 @@ class PluginHost:
         """Sorted names of every registered loss."""
         return sorted(self._losses)
 
+    def extensions(self, kind: str) -> dict[str, Any]:
+        """Registered ``kind`` (``dataset``, ``protocol``, ``augmentation``, ``command``) by name, in order."""
+        return dict(self._extensions[kind])
+
+    def get_extension(self, kind: str, name: str) -> Any:
+        """The ``kind`` registered under ``name``; an unknown name raises naming the allowed ones."""
+        try:
+            return self._extensions[kind][name]
+        except KeyError:
+            known = self._extensions[kind]
+            raise UnknownNameError(
+                f"unknown {kind} {name!r}{suggest(name, known)} (available: {', '.join(known) or 'none'})"
+            ) from None
+
+    def extension_plugin(self, kind: str, name: str) -> str:
+        """The distribution that registered a dataset/protocol/augmentation/command (``ganzoo`` for the core's)."""
+        if kind == "protocol":
+            return self._protocol_owner.get(name, "")
+        return getattr(self._extensions[kind].get(name), "plugin", "")
+
     def model_records(self) -> list[dict[str, Any]]:
-        """One row per model plus one per broken plugin (for ``ganzoo list``)."""
+        """One row per model, per loss or extension a plugin adds, plus one per broken plugin (for ``ganzoo list``).
+
+        Rows have ``kind``: ``model``, ``loss``, ``dataset``, ``protocol``, ``augmentation`` or ``command``
+        (``task`` is set for models only), so loss-only and dataset-only plugins are listed too.
+        """
         rows: list[dict[str, Any]] = []
         for record in self.records:
             if record.name == CORE_PLUGIN_NAME:
@@ -422,9 +487,18 @@ class PluginHost:
                 error = "" if chosen else (str(self._conflict_error(model_name)) if model_name in self.conflicts
                                            else f"not used: {PREFER_ENV} prefers {self._models[model_name].distribution}")
                 rows.append(
-                    {"name": model_name, "plugin": record.distribution, "entry_point": record.name,
+                    {"name": model_name, "kind": "model", "plugin": record.distribution, "entry_point": record.name,
                      "version": record.version, "task": spec.task, "status": "ok" if chosen else "conflict",
                      "error": error, "description": spec.description}
+                )
+            contributions = [("loss", name, self._losses[name].description) for name in record.losses] + [
+                (kind, name, _describe(self._extensions[kind][name]))
+                for kind, names in record.extensions.items() for name in names
+            ]
+            for kind, name, description in contributions:
+                rows.append(
+                    {"name": name, "kind": kind, "plugin": record.distribution, "entry_point": record.name,
+                     "version": record.version, "task": None, "status": "ok", "error": "", "description": description}
                 )
         return rows
 
@@ -445,6 +519,29 @@ def honoured_step_settings(spec: ModelSpec, own_step: bool) -> tuple[str, ...] |
     if spec.train_settings is not None:
         return tuple(spec.train_settings)
     return () if spec.api >= 2 else None
+
+
+def _describe(item: Any) -> str:
+    if isinstance(item, CommandSpec):
+        return item.help
+    if isinstance(item, (DatasetSpec, AugmentationSpec)):
+        return item.description
+    return f"{item.dataset}/{item.split} {item.image_size}px, {item.num_samples} samples, {item.feature_extractor}"
+
+
+def _protocol_class() -> type:
+    from ganzoo.metrics.protocol import Protocol
+
+    return Protocol
+
+
+EXTENSION_HOOKS: dict[str, tuple[str, Callable[[], type]]] = {
+    "dataset": ("ganzoo_register_datasets", lambda: DatasetSpec),
+    "protocol": ("ganzoo_register_protocols", _protocol_class),
+    "augmentation": ("ganzoo_register_augmentations", lambda: AugmentationSpec),
+    "command": ("ganzoo_register_commands", lambda: CommandSpec),
+}
+"""Extension kinds, each with its broadcast hook and the class that hook's ``register`` accepts."""
 
 
 _HOST: PluginHost | None = None

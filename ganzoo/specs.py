@@ -1,11 +1,13 @@
-"""Plain descriptions of what plugins contribute: models and losses.
+"""Plain descriptions of what plugins contribute: models, losses, datasets, augmentations and commands.
 
-These objects are created inside ``ganzoo_register_models`` / ``ganzoo_register_losses`` and must stay
-cheap to build: nothing here imports torch, so listing models never pays for it.
+These objects are created inside the ``ganzoo_register_*`` hooks and must stay cheap to build: nothing here
+imports torch, so listing models never pays for it.  Their factories run only when the thing is used, and
+receive the arguments they name (see :func:`call_with_accepted`).
 """
 
 from __future__ import annotations
 
+import inspect
 import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Literal
@@ -140,11 +142,99 @@ class LossSpec:
             raise SpecError(f"loss name {self.name!r} is invalid")
 
     def build(self, config: Any = None) -> Any:
-        """The loss object for a run: ``factory(config)`` when the factory takes an argument, else ``factory()``."""
-        import inspect
+        """The loss object for a run: ``factory(config=config)`` when the factory names ``config``, else ``factory()``."""
+        return call_with_accepted(self.factory, f"loss {self.name!r}", config=config)
 
-        try:
-            takes_config = bool(inspect.signature(self.factory).parameters)
-        except (TypeError, ValueError):  # builtins and some callables have no signature: call them as API 1 did
-            takes_config = False
-        return self.factory(config) if takes_config else self.factory()
+
+def call_with_accepted(factory: Callable[..., Any], what: str, **available: Any) -> Any:
+    """Call ``factory`` with the keyword arguments among ``available`` that it names (as pluggy does for hooks).
+
+    A factory may take fewer arguments than offered, in any order; a required argument that is not offered is
+    an error naming ``what`` and the arguments on offer.
+    """
+    try:
+        parameters = inspect.signature(factory).parameters
+    except (TypeError, ValueError):  # some builtins have no signature: call them without arguments
+        return factory()
+    if any(p.kind is p.VAR_KEYWORD for p in parameters.values()):
+        return factory(**available)
+    unknown = [name for name, p in parameters.items()
+               if name not in available and p.default is p.empty and p.kind not in (p.VAR_POSITIONAL,)]
+    if unknown:
+        raise SpecError(
+            f"the factory of {what} asks for {', '.join(unknown)}; factories may name only {', '.join(available)}"
+        )
+    return factory(**{name: available[name] for name in parameters if name in available})
+
+
+@dataclass
+class DatasetSpec:
+    """A named training/reference dataset (``--dataset NAME``).
+
+    ``factory`` builds it and may name any of ``split`` (``train``, ``test``, ...), ``image_size``,
+    ``channels``, ``task`` (the model's task kind), ``data`` (the :class:`ganzoo.config.DataConfig`) and
+    ``model`` (the model config).  It returns a ``torch.utils.data.Dataset`` of dict items following the batch
+    convention (``image`` [+ ``label``], ``input``/``image`` or ``a``/``b``; float ``(C, S, S)`` in
+    ``[-1, 1]``) and raises :class:`ganzoo.data.DataError` for missing files, naming where to put them.
+    ``tasks`` lists the task kinds it serves (empty: any; shown by ``ganzoo list``).
+    """
+
+    name: str
+    factory: Callable[..., Any]
+    description: str
+    tasks: tuple[str, ...] = ()
+    plugin: str = ""
+
+    def __post_init__(self) -> None:
+        if not _NAME_PATTERN.match(self.name):
+            raise SpecError(f"dataset name {self.name!r} is invalid: use lower-case letters, digits, '_', '-' or '.'")
+
+
+AugmentationStage = Literal["data", "discriminator"]
+
+
+@dataclass
+class AugmentationSpec:
+    """A named, seeded augmentation.
+
+    ``stage="data"``: applied to training batches as they leave the loader (``data.augment``); the object
+    the factory returns is called as ``augment(images, generator)`` with a list of ``(N, C, H, W)`` tensors that
+    must receive the *same* random transform (a paired batch's input and target) and returns the list
+    transformed.  ``stage="discriminator"``: applied, differentiably, to every image a noise-to-image model's
+    discriminator sees, real and fake (``train.diffaugment``, as DiffAugment); called as
+    ``augment(images, generator)`` on one tensor.  Draw all randomness from ``generator`` (a
+    ``torch.Generator`` on the images' device whose state is kept in checkpoints), so resumed runs continue
+    exactly.  ``factory`` may name ``config`` (the run config), ``image_size``, ``channels`` and ``task``.
+    """
+
+    name: str
+    factory: Callable[..., Any]
+    description: str
+    stage: AugmentationStage = "data"
+    plugin: str = ""
+
+    def __post_init__(self) -> None:
+        if not _NAME_PATTERN.match(self.name):
+            raise SpecError(f"augmentation name {self.name!r} is invalid")
+        if self.stage not in ("data", "discriminator"):
+            raise SpecError(f"augmentation {self.name!r}: stage {self.stage!r} is not 'data' or 'discriminator'")
+
+
+@dataclass
+class CommandSpec:
+    """A ``ganzoo`` subcommand (``ganzoo NAME ...``).
+
+    ``add_arguments(parser)`` adds its options to an ``argparse.ArgumentParser``; ``run(args)`` does the work
+    and returns the exit status (``None``: 0).  Keep both cheap to import: ``ganzoo --help`` lists every
+    command, so import torch inside ``run`` only.
+    """
+
+    name: str
+    help: str
+    add_arguments: Callable[[Any], None]
+    run: Callable[[Any], int | None]
+    plugin: str = ""
+
+    def __post_init__(self) -> None:
+        if not _NAME_PATTERN.match(self.name):
+            raise SpecError(f"command name {self.name!r} is invalid")

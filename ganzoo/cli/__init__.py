@@ -39,7 +39,28 @@ def build_parser() -> argparse.ArgumentParser:
                 raise
             continue  # a command group that is not built yet
         module.register(subparsers)
+    _add_plugin_commands(subparsers)
     return parser
+
+
+def _add_plugin_commands(subparsers: argparse._SubParsersAction) -> None:
+    """Subcommands registered through ``ganzoo_register_commands`` (plugins load without torch)."""
+    from ganzoo.plugins import get_host
+
+    for name, command in get_host().extensions("command").items():
+        if name in subparsers.choices:
+            print(f"ganzoo: plugin {command.plugin}'s command {name!r} clashes with a built-in command; skipped",
+                  file=sys.stderr)
+            continue
+        parser = subparsers.add_parser(name, help=f"{command.help} [{command.plugin}]")
+        try:
+            command.add_arguments(parser)
+        except Exception as exc:  # one plugin's bad parser must not take the whole CLI down
+            print(f"ganzoo: plugin {command.plugin}'s command {name!r} is broken ({type(exc).__name__}: {exc}); skipped",
+                  file=sys.stderr)
+            subparsers.choices.pop(name, None)
+            continue
+        parser.set_defaults(handler=command.run)
 
 
 def _silence_stdout() -> None:

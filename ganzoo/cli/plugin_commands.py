@@ -18,19 +18,25 @@ from typing import Any, Callable, Iterable, Sequence
 
 from ganzoo.cli import CommandError
 
+LIST_KINDS = ("model", "loss", "dataset", "protocol", "augmentation", "command")
 VERSION_REPORTED = ("torch", "torchvision", "ganzoo", "pluggy", "torch-fidelity", "timm")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the plugin commands to the ``ganzoo`` parser."""
-    parser = subparsers.add_parser("list", help="list installed models (and broken or disabled plugins)")
+    parser = subparsers.add_parser(
+        "list", help="list installed models, plugin losses, datasets, protocols, augmentations and commands "
+        "(and broken or disabled plugins)")
     parser.add_argument("pattern", nargs="?", default="*", help="shell-style wildcard, e.g. '*gan*'")
     parser.add_argument("--task", help="only models of this task kind")
+    parser.add_argument("--kind", choices=LIST_KINDS, help="only this kind of contribution (default: all)")
     parser.add_argument("--json", action="store_true", help="print JSON")
     parser.set_defaults(handler=list_command)
 
-    parser = subparsers.add_parser("info", help="a model's metadata, default config and config schema")
-    parser.add_argument("model", nargs="?", help="model name")
+    parser = subparsers.add_parser(
+        "info", help="a model's metadata, default config and config schema (or what a loss, dataset, protocol, "
+        "augmentation or command is and which plugin provides it)")
+    parser.add_argument("model", nargs="?", help="model name (or loss, dataset, protocol, augmentation, command)")
     parser.add_argument("--losses", action="store_true", help="list the adversarial losses instead")
     parser.add_argument("--json", action="store_true", help="print JSON")
     parser.set_defaults(handler=info_command)
@@ -82,16 +88,19 @@ def _first_line(text: str) -> str:
 
 
 # -- list ---------------------------------------------------------------------------------------------
-def model_rows(pattern: str = "*", task: str | None = None) -> list[dict[str, Any]]:
-    """``ganzoo list`` rows: one per matching model, plus one per broken or disabled plugin."""
+def model_rows(pattern: str = "*", task: str | None = None, kind: str | None = None) -> list[dict[str, Any]]:
+    """``ganzoo list`` rows: one per matching model or plugin contribution (``kind``: model, loss, dataset, ...),
+    plus one per broken or disabled plugin.  ``task`` keeps only models of that task kind."""
     import fnmatch
 
     from ganzoo.plugins import get_host
 
+    kind = "model" if task is not None else kind
     rows = []
     for row in get_host().model_records():
         if row["name"] is not None:  # a model (ok, or in conflict with another plugin's model of that name)
-            if fnmatch.fnmatchcase(row["name"], pattern) and (task is None or row["task"] == task):
+            if (fnmatch.fnmatchcase(row["name"], pattern) and (task is None or row["task"] == task)
+                    and (kind is None or row["kind"] == kind)):
                 rows.append(row)
         elif pattern == "*" or any(fnmatch.fnmatchcase(row[k], pattern) for k in ("entry_point", "plugin")):
             rows.append(row)
@@ -100,19 +109,20 @@ def model_rows(pattern: str = "*", task: str | None = None) -> list[dict[str, An
 
 def list_command(args: argparse.Namespace) -> int:
     """Print installed models; broken plugins are rows with their error (exit status stays 0)."""
-    rows = model_rows(args.pattern, args.task)
+    rows = model_rows(args.pattern, args.task, args.kind)
     if args.json:
         _print_json(rows)
         return 0
     if not rows:
-        print(f"no installed model matches {args.pattern!r}; see `ganzoo registry` for installable plugins")
+        print(f"nothing installed matches {args.pattern!r}; see `ganzoo registry` for installable plugins")
         return 0
     table = [
-        (r["name"] or f"({r['entry_point']})", r["task"] or "-", r["plugin"], r["version"], r["status"],
+        (r["name"] or f"({r['entry_point']})", r["task"] or (f"({r['kind']})" if r.get("kind") else "-"),
+         r["plugin"], r["version"], r["status"],
          _first_line(r["error"]) if r["status"] != "ok" else r.get("description", ""))
         for r in rows
     ]
-    print(_table(table, ("MODEL", "TASK", "PLUGIN", "VERSION", "STATUS", "DESCRIPTION / ERROR")))
+    print(_table(table, ("NAME", "TASK / KIND", "PLUGIN", "VERSION", "STATUS", "DESCRIPTION / ERROR")))
     broken = [r for r in rows if r["status"] == "broken"]
     if broken:
         print(f"\n{len(broken)} plugin(s) failed to load and were skipped; GANZOO_DEBUG=1 shows tracebacks, "
@@ -194,8 +204,40 @@ def loss_info() -> list[dict[str, Any]]:
     ]
 
 
+def contribution_info(name: str) -> dict[str, Any] | None:
+    """What a non-model name is (a loss, dataset, protocol, augmentation or command) and who provides it;
+    ``None`` when no plugin registered ``name`` as any of those."""
+    from ganzoo.plugins import get_host
+
+    host = get_host()
+    if name in host.list_losses():
+        loss = host.get_loss(name)
+        try:
+            built = loss.build()  # a factory that reads the run's settings may fail without a config
+        except Exception:
+            built = None
+        return {"name": name, "kind": "loss", "plugin": loss.plugin, "description": loss.description,
+                "gradient_penalty": loss.gradient_penalty,
+                "class": f"{type(built).__module__}.{type(built).__qualname__}" if built is not None else None,
+                "generator_needs_real_scores": bool(getattr(built, "generator_needs_real_scores", False)),
+                "usage": f"ganzoo train MODEL --loss {name}"}
+    for kind in ("dataset", "protocol", "augmentation", "command"):
+        item = host.extensions(kind).get(name)
+        if item is None:
+            continue
+        info: dict[str, Any] = {"name": name, "kind": kind, "plugin": host.extension_plugin(kind, name)}
+        if kind == "protocol":
+            info.update(protocol=item.model_dump(mode="json"), hash=item.digest())
+        else:
+            info["description"] = item.help if kind == "command" else item.description
+            info.update(tasks=list(item.tasks)) if kind == "dataset" else None
+            info.update(stage=item.stage) if kind == "augmentation" else None
+        return info
+    return None
+
+
 def info_command(args: argparse.Namespace) -> int:
-    """Print a model's description (or the losses)."""
+    """Print a model's description (or a loss's, dataset's, ... or the list of losses)."""
     if args.losses:
         losses = loss_info()
         if args.json:
@@ -206,6 +248,23 @@ def info_command(args: argparse.Namespace) -> int:
         return 0
     if not args.model:
         raise CommandError("name a model (see `ganzoo list`) or pass --losses")
+    from ganzoo.plugins import UnknownNameError, get_host
+
+    if args.model not in get_host().list_models():
+        other = contribution_info(args.model)
+        if other is None:
+            try:
+                get_host().get_model(args.model)
+            except UnknownNameError as exc:
+                raise UnknownNameError(f"{exc} (nor a loss, dataset, protocol, augmentation or command)") from None
+        if args.json:
+            _print_json(other)
+            return 0
+        print(f"{other['name']}  ({other['kind']})  from {other['plugin'] or 'ganzoo'}")
+        for key, value in other.items():
+            if key not in ("name", "kind", "plugin"):
+                print(f"  {key}: {json.dumps(value) if isinstance(value, (dict, list)) else value}")
+        return 0
     info = model_info(args.model)
     if args.json:
         _print_json({k: v for k, v in info.items() if k != "defaults_toml"})

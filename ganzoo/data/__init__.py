@@ -11,7 +11,7 @@ import difflib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ganzoo.data.images import DataError
+from ganzoo.data.errors import DataError
 
 if TYPE_CHECKING:
     from torch.utils.data import Dataset
@@ -20,13 +20,6 @@ if TYPE_CHECKING:
 
 __all__ = ["DataError", "build_dataset", "dataset_help", "known_datasets"]
 
-_SHAPES_VARIANTS = {"shapes": "labelled", "shapes-paired": "paired", "shapes-unpaired": "unpaired"}
-_BUILTIN_HELP = {
-    "digits": "scikit-learn's 1,797 handwritten 8x8 digits, labelled 0-9, embedded (the default; no download)",
-    "shapes": "procedural coloured shapes, labelled by shape (paired/unpaired variants chosen by the model's task)",
-    "shapes-paired": "procedural shapes, input image -> target image pairs (pix2pix-style models)",
-    "shapes-unpaired": "procedural shapes in two unpaired domains a and b (CycleGAN-style models)",
-}
 _TASK_FIELDS = {
     "unconditional": ("image",),
     "class-conditional": ("image", "label"),
@@ -36,13 +29,13 @@ _TASK_FIELDS = {
 
 
 def known_datasets() -> dict[str, str]:
-    """Dataset names ``data.dataset`` accepts, with one line of help each (a folder path is also accepted)."""
-    from ganzoo.data.torchvision_datasets import TORCHVISION_DATASETS
+    """Dataset names ``data.dataset`` accepts (the core's and the plugins'), with one line of help each.
 
-    listing = dict(_BUILTIN_HELP)
-    for name, entry in TORCHVISION_DATASETS.items():
-        listing[name] = f"{entry.description} (torchvision: downloads, or reads data.root offline)"
-    return listing
+    A folder path is also accepted.  Datasets are registered through ``ganzoo_register_datasets``.
+    """
+    from ganzoo.plugins import get_host
+
+    return {name: spec.description for name, spec in get_host().extensions("dataset").items()}
 
 
 def dataset_help() -> str:
@@ -67,30 +60,23 @@ def build_dataset(data: DataConfig, model: ModelConfig, task: str, split: str | 
 
 
 def _build(name: str, key: str, data: DataConfig, model: ModelConfig, task: str, split: str) -> Any:
-    from ganzoo.data.torchvision_datasets import TORCHVISION_DATASETS, build_torchvision_dataset
+    from ganzoo.plugins import get_host
+    from ganzoo.specs import call_with_accepted
 
     size, channels = int(model.image_size), int(model.channels)
-    if key == "digits":
-        from ganzoo.data.digits import DigitsDataset
-
-        return DigitsDataset(split, size, channels)
-    if key in _SHAPES_VARIANTS:
-        from ganzoo.data.shapes import ShapesDataset
-
-        variant = _SHAPES_VARIANTS[key]
-        if key == "shapes" and task.endswith("image-to-image"):
-            variant = "paired" if task.startswith("paired") else "unpaired"
-        direction = data.direction if variant == "paired" else "AtoB"
-        return ShapesDataset(variant, split=split, image_size=size, channels=channels, direction=direction)
-    if key in TORCHVISION_DATASETS:
-        return build_torchvision_dataset(key, split, size, channels, data.root, data.download)
+    registered = get_host().extensions("dataset")
+    if key in registered:
+        spec = registered[key]
+        what = f"dataset {key!r} (from {spec.plugin or 'a plugin'})"
+        return call_with_accepted(spec.factory, what, split=split, image_size=size, channels=channels, task=task,
+                                  data=data, model=model)
     path = Path(name).expanduser()
     if path.is_dir():
         return _build_folder(path, data, size, channels, task, split)
-    close = difflib.get_close_matches(key, list(known_datasets()), n=3, cutoff=0.5)
+    close = difflib.get_close_matches(key, list(registered), n=3, cutoff=0.5)
     hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
     raise DataError(
-        f"unknown dataset {name!r}{hint} (known: {', '.join(known_datasets())}; or give the path of an existing folder)"
+        f"unknown dataset {name!r}{hint} (known: {', '.join(registered)}; or give the path of an existing folder)"
     )
 
 

@@ -8,11 +8,11 @@ import numpy as np
 import torch
 from PIL import Image, UnidentifiedImageError
 
+from ganzoo.data.errors import DataError
+
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".ppm", ".pgm")
 
 
-class DataError(ValueError):
-    """A dataset or file that cannot be used; the message names it and says what to do."""
 
 
 def list_images(folder: str | Path) -> list[Path]:

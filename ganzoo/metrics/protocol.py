@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any, Literal
+from typing import Any, Iterator, Literal, Mapping
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -119,7 +119,8 @@ def _preset(**fields: Any) -> Protocol:
 
 
 # Offline presets are sized for a 2-core CPU; cifar10-train-50k is the standard published protocol.
-PRESETS: dict[str, Protocol] = {
+# The core registers these through ``ganzoo_register_protocols`` like any plugin's; read them through PRESETS.
+BUILTIN_PRESETS: dict[str, Protocol] = {
     preset.name: preset
     for preset in (
         _preset(name="digits", dataset="digits", split="test", image_size=32, channels=1, num_samples=1000,
@@ -140,6 +141,29 @@ PRESETS: dict[str, Protocol] = {
                 kid_subset_size=1000),
     )
 }
+
+
+class _RegisteredPresets(Mapping[str, Protocol]):
+    """Every protocol preset registered through ``ganzoo_register_protocols`` (the core's and the plugins')."""
+
+    @staticmethod
+    def _registered() -> dict[str, Protocol]:
+        from ganzoo.plugins import get_host
+
+        return get_host().extensions("protocol")
+
+    def __getitem__(self, name: str) -> Protocol:
+        return self._registered()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._registered())
+
+    def __len__(self) -> int:
+        return len(self._registered())
+
+
+PRESETS: Mapping[str, Protocol] = _RegisteredPresets()
+"""Protocol presets by name, looked up in the plugin host on each access (plugins can add presets)."""
 
 
 def get_preset(name: str) -> Protocol:

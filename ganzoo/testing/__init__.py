@@ -25,6 +25,7 @@ from typing import Any
 _LAZY = {
     "ConformanceSuite": "ganzoo.testing.conformance",
     "conformance_tests": "ganzoo.testing.conformance",
+    "LossConformanceSuite": "ganzoo.testing.conformance",
     "models_of_plugin": "ganzoo.testing.conformance",
     "tiny_run_config": "ganzoo.testing.helpers",
     "build_tiny_state": "ganzoo.testing.helpers",

@@ -38,6 +38,14 @@ def models_of_plugin(plugin: str) -> list[str]:
     raise LookupError(f"no installed ganzoo plugin is called {plugin!r} (installed entry points: {known})")
 
 
+def losses_of_plugin(plugin: str) -> list[str]:
+    """Names of the losses registered by an entry point or distribution (empty when it registers none)."""
+    from ganzoo.plugins import get_host
+
+    models_of_plugin(plugin)  # the same errors for an unknown or broken plugin
+    return next(list(r.losses) for r in get_host().records if plugin in (r.name, r.distribution))
+
+
 def _model_fixture(models: list[str]) -> Any:
     def conformance_model(self: Any, request: pytest.FixtureRequest) -> str:
         return request.param
@@ -339,16 +347,107 @@ class ConformanceSuite:
         assert all(column.min() >= -1 - 1e-5 and column.max() <= 1 + 1e-5 for column in columns)
 
 
-def conformance_tests(*models: str, plugin: str | None = None) -> type[ConformanceSuite]:
+class LossConformanceSuite:
+    """Checks every adversarial loss must pass; subclasses set ``losses`` (a list of loss names).
+
+    ``training_model`` names the model trained for one step with each loss (default: ``dcgan`` when installed,
+    else the first installed unconditional model that keeps the core's train step; the check is skipped when
+    there is none).
+    """
+
+    losses: ClassVar[Iterable[str]] = ()
+    training_model: ClassVar[str | None] = None
+    batch_size: ClassVar[int] = 4
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        losses = list(cls.__dict__.get("losses", cls.losses))
+        if losses:
+            cls.conformance_loss = pytest.fixture(params=losses, ids=losses, name="conformance_loss")(
+                lambda self, request: request.param
+            )
+
+    @staticmethod
+    def _loss(name: str) -> Any:
+        from ganzoo.plugins import get_host
+        from ganzoo.testing.helpers import tiny_run_config
+
+        host = get_host()
+        models = host.list_models(task="unconditional")
+        config = tiny_run_config(host.get_model(models[0]), loss=name) if models else None
+        return host.get_loss(name).build(config)
+
+    def test_loss_gives_finite_scalars_with_gradients(self, conformance_loss: str) -> None:
+        """Both objectives are finite scalars for per-sample scores and patch maps, with gradients to the scores."""
+        import torch
+
+        from ganzoo.losses import generator_objective
+
+        loss = self._loss(conformance_loss)
+        for shape in ((self.batch_size,), (self.batch_size, 1), (self.batch_size, 1, 4, 4)):
+            generator = torch.Generator().manual_seed(0)
+            real = torch.randn(shape, generator=generator).requires_grad_(True)
+            fake = torch.randn(shape, generator=generator).requires_grad_(True)
+            d_loss = loss.discriminator_loss(real, fake)
+            g_loss = generator_objective(loss, fake, real.detach())
+            for name, value in (("discriminator", d_loss), ("generator", g_loss)):
+                assert value.dim() == 0 and torch.isfinite(value), f"{name} loss for scores {shape} is not a finite scalar"
+            real_grad, fake_grad = torch.autograd.grad(d_loss, (real, fake))
+            (g_grad,) = torch.autograd.grad(g_loss, fake)
+            assert real_grad.abs().sum() > 0 and fake_grad.abs().sum() > 0, "D's loss must depend on both scores"
+            assert g_grad.abs().sum() > 0, "G's loss must depend on the fake scores"
+
+    def test_loss_rewards_each_player(self, conformance_loss: str) -> None:
+        """D's loss is lower when it scores real above fake; G's loss is lower when its images score higher."""
+        import torch
+
+        from ganzoo.losses import generator_objective
+
+        loss = self._loss(conformance_loss)
+        spread = torch.linspace(-0.5, 0.5, self.batch_size)
+        high, low = 2.0 + spread, -2.0 + spread
+        assert loss.discriminator_loss(high, low) < loss.discriminator_loss(low, high), (
+            "the discriminator loss does not prefer real scores above fake ones"
+        )
+        assert generator_objective(loss, high, low) < generator_objective(loss, low, low + 0.1), (
+            "the generator loss does not prefer higher scores on generated images"
+        )
+
+    def test_loss_trains_a_model(self, conformance_loss: str) -> None:
+        """One core train step with the loss changes the generator and the discriminator, with finite metrics."""
+        from ganzoo.plugins import get_host
+        from ganzoo.testing.helpers import build_tiny_state, changed_networks, parameters_snapshot, synthetic_batches
+
+        host = get_host()
+        model = self.training_model or next(
+            (m for m in ["dcgan", *host.list_models(task="unconditional")] if m in host.list_models()
+             and not host.implements(m, "ganzoo_train_step") and not host.implements(m, "ganzoo_loss")), None
+        )
+        if model is None:
+            pytest.skip("no installed unconditional model keeps the core train step")
+        state = build_tiny_state(model, batch_size=self.batch_size, loss=conformance_loss)
+        before = parameters_snapshot(state)
+        metrics = host.call("ganzoo_train_step", model, state=state, batches=synthetic_batches(state))
+        assert metrics and all(_finite(value) for value in metrics.values()), f"non-finite metrics {metrics}"
+        assert {"generator", "discriminator"} <= changed_networks(before, parameters_snapshot(state))
+
+
+def conformance_tests(*models: str, plugin: str | None = None) -> type:
     """A :class:`ConformanceSuite` subclass for ``models`` (and/or every model of ``plugin``).
 
-    Assign it to a ``Test*`` name in a test module so pytest collects it:
-    ``TestConformance = conformance_tests("dcgan")``.
+    A plugin that registers losses also gets the :class:`LossConformanceSuite` checks for each of them, so a
+    loss-only plugin is tested with ``conformance_tests(plugin="my-losses")`` too.  Assign the result to a
+    ``Test*`` name in a test module so pytest collects it: ``TestConformance = conformance_tests("dcgan")``.
     """
     names = list(models) + (models_of_plugin(plugin) if plugin else [])
-    if not names:
-        raise ValueError("conformance_tests() needs model names or plugin=NAME")
-    return type("TestConformance", (ConformanceSuite,), {"models": names, "__module__": _caller_module()})
+    losses = losses_of_plugin(plugin) if plugin else []
+    if not names and not losses:
+        raise ValueError(
+            f"plugin {plugin!r} registers no model and no loss: nothing to test" if plugin
+            else "conformance_tests() needs model names or plugin=NAME"
+        )
+    bases = tuple(base for base, used in ((ConformanceSuite, names), (LossConformanceSuite, losses)) if used)
+    return type("TestConformance", bases, {"models": names, "losses": losses, "__module__": _caller_module()})
 
 
 def _caller_module() -> str:
