@@ -87,3 +87,27 @@ def ganzoo_register_protocols(register: Callable[[Any], None]) -> None:
 
     for preset in BUILTIN_PRESETS.values():
         register(preset)
+
+
+def _augmentation(attribute: str, *args: Any) -> Callable[[], Any]:
+    def factory() -> Any:
+        from ganzoo import augment
+
+        value = getattr(augment, attribute)
+        return value(*args) if isinstance(value, type) else value
+
+    return factory
+
+
+@hookimpl
+def ganzoo_register_augmentations(register: Callable[[AugmentationSpec], None]) -> None:
+    """Register the papers' jitter and mirror (data stage) and DiffAugment's three operations (D stage)."""
+    register(AugmentationSpec("jitter", _augmentation("Jitter"), "resize to 286/256 of the image size (bicubic), "
+                              "random crop back (pix2pix, CycleGAN); one crop per paired item"))
+    register(AugmentationSpec("flip", _augmentation("Flip"), "mirror left-right with probability 0.5"))
+    register(AugmentationSpec("color", _augmentation("diff_color"), "DiffAugment: random brightness, saturation and "
+                              "contrast (Zhao et al. 2020)", stage="discriminator"))
+    register(AugmentationSpec("translation", _augmentation("diff_translation"), "DiffAugment: shift by up to 1/8 "
+                              "of the size, zero fill", stage="discriminator"))
+    register(AugmentationSpec("cutout", _augmentation("diff_cutout"), "DiffAugment: zero a random square of half "
+                              "the size", stage="discriminator"))

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Literal, Mapping, Sequence
 
 import tomli_w
-from pydantic import BaseModel, ConfigDict, Field, SerializeAsAny, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SerializeAsAny, ValidationError, field_validator
 
 from ganzoo.fileio import atomic_write_text
 from ganzoo.specs import STEP_SETTINGS, ModelSpec
@@ -43,6 +43,13 @@ class ModelConfig(StrictModel):
     latent_dim: int = Field(100, ge=1, description="size of the noise vector z")
 
 
+def split_names(value: Any) -> Any:
+    """``"color,translation"`` -> ``["color", "translation"]`` (the reference's policy strings; lists pass through)."""
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
 class NetworkOptimizer(StrictModel):
     """Optimizer and lr-schedule settings for one network (or every network of a role); unset values inherit the
     ``train`` section's (``lr``: ``lr_g`` for generators, ``lr_d`` for the others)."""
@@ -68,6 +75,15 @@ class TrainConfig(StrictModel):
     loss_options: dict[str, Any] = Field(
         default_factory=dict, description="settings for the loss's factory (plugin losses document their keys)"
     )
+    diffaugment: list[str] = Field(
+        default_factory=list, description="DiffAugment policy applied to real and fake images before D "
+        "(noise-to-image models), e.g. color,translation,cutout; see `ganzoo list --kind augmentation`"
+    )
+
+    @field_validator("diffaugment", mode="before")
+    @classmethod
+    def _comma_list(cls, value: Any) -> Any:
+        return split_names(value)
     n_critic: int = Field(1, ge=1, description="discriminator steps per generator step")
     lr_g: float = Field(2e-4, gt=0, description="generator learning rate")
     lr_d: float = Field(2e-4, gt=0, description="discriminator learning rate")
@@ -123,6 +139,15 @@ class DataConfig(StrictModel):
     preload_max_images: int = Field(
         20000, ge=0, description="decode folder datasets up to this size into memory once (faster epochs)"
     )
+    augment: list[str] = Field(
+        default_factory=list, description="seeded augmentations of training batches, e.g. jitter,flip (pix2pix and "
+        "cyclegan: the papers' resize-and-crop jitter and mirror); see `ganzoo list --kind augmentation`"
+    )
+
+    @field_validator("augment", mode="before")
+    @classmethod
+    def _comma_list(cls, value: Any) -> Any:
+        return split_names(value)
 
 
 class SampleConfig(StrictModel):

@@ -15,6 +15,7 @@ from typing import Any, Callable, Iterator, Mapping, Protocol, Sequence
 import torch
 from torch import nn
 
+from ganzoo.augment import Augmenter, build_augmenter
 from ganzoo.config import ConfigError, RunConfig
 from ganzoo.latents import Latent, draw_latents, validate_latents
 from ganzoo.losses import GANLoss, batchnorm_layers
@@ -133,6 +134,7 @@ class GANState:
         self.host: PluginHost = get_host()
         self.step = 0
         self.extras: dict[str, Any] = {}
+        self.augmenter: Augmenter | None = None  # set by build_state from data.augment / train.diffaugment
         self.ema: dict[str, torch.optim.swa_utils.AveragedModel] = {}
         precision = config.train.precision
         self.autocast_dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision)
@@ -236,8 +238,14 @@ class GANState:
         return call_generator(self.networks[network], latents, labels if self.spec.conditional else None)
 
     def discriminate(self, images: torch.Tensor, labels: torch.Tensor | None = None, network: str = "discriminator") -> torch.Tensor:
-        """Call a discriminator with the calling convention of the model's task."""
+        """Call a discriminator with the calling convention of the model's task.
+
+        With ``train.diffaugment`` set, ``images`` first pass through DiffAugment (differentiably), so every
+        step that scores real and fake images through this method augments both, as the paper prescribes.
+        """
         net = self.networks[network]
+        if self.augmenter is not None:
+            images = self.augmenter.augment_for_discriminator(images, self.extras)
         return net(images, labels) if self.spec.conditional else net(images)
 
     def unwrapped(self, name: str) -> nn.Module:
@@ -408,6 +416,7 @@ def build_state(
     state = GANState(spec, config, networks, generator_names, optimizers, loss, gp_weight, device, roles, latents)
     state.host = host
     state.extras.update(host.call("ganzoo_extra_state", spec, state=state) or {})
+    state.augmenter = build_augmenter(config, spec, host)
     if config.train.ema_decay is not None:
         state.enable_ema(config.train.ema_decay)
     return state

@@ -36,6 +36,7 @@ from ganzoo.checkpoint import (
 from ganzoo.config import ConfigError, RunConfig, load_toml, resolve_config
 from ganzoo.data import build_dataset
 from ganzoo.data.images import DataError
+from ganzoo.augment import AugmentedBatchSource
 from ganzoo.data.loader import EpochBatchSource, EpochLoader
 from ganzoo.images import save_grid, side_by_side
 from ganzoo.plugins import PluginHost, get_host
@@ -204,6 +205,8 @@ class Trainer:
             self.loader, self.device, int(position.get("epoch", 0)), int(position.get("batch_in_epoch", 0)),
             channels_last=train.channels_last,
         )
+        if self.state.augmenter is not None and self.state.augmenter.data:
+            self.batches = AugmentedBatchSource(self.batches, self.state.augmenter, self.state)
         self.preview_batch = self._preview_batch() if self.main and self.spec.image_to_image else None
 
     def _preview_batch(self) -> dict[str, torch.Tensor]:

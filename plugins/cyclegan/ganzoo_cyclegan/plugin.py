@@ -74,7 +74,7 @@ def ganzoo_register_models(register: Callable[[ModelSpec], None]) -> None:
             "and identity losses on unpaired domains.",
             train_defaults={"loss": "least-squares", "lr_g": 2e-4, "lr_d": 2e-4, "beta1": 0.5, "beta2": 0.999,
                             "n_critic": 1, "batch_size": 1},
-            data_defaults={"dataset": "shapes-unpaired"},
+            data_defaults={"dataset": "shapes-unpaired", "augment": ["jitter", "flip"]},  # the paper's 286 -> 256 jitter, mirror
             tiny_config={"image_size": 16, "ngf": 4, "ndf": 4, "n_blocks": 1, "d_layers": 2, "pool_size": 3},
             tags=("image-to-image", "unpaired", "resnet", "patchgan", "cycle-consistency"),
         )

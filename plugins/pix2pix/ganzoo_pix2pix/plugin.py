@@ -67,7 +67,7 @@ def ganzoo_register_models(register: Callable[[ModelSpec], None]) -> None:
             "adversarial + 100 x L1 loss.",
             train_defaults={"loss": "non-saturating", "lr_g": 2e-4, "lr_d": 2e-4, "beta1": 0.5, "beta2": 0.999,
                             "n_critic": 1, "batch_size": 1},
-            data_defaults={"dataset": "shapes-paired"},
+            data_defaults={"dataset": "shapes-paired", "augment": ["jitter", "flip"]},  # the paper's 286 -> 256 jitter, mirror
             tiny_config={"image_size": 16, "ngf": 4, "ndf": 4, "d_layers": 2, "dropout_blocks": 1},
             tags=("image-to-image", "paired", "u-net", "patchgan"),
         )
