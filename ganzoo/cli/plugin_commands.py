@@ -61,7 +61,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=install_command)
 
     parser = subparsers.add_parser("new-plugin", help="write a complete, tested plugin package to start from")
-    parser.add_argument("name", help="model name, e.g. my-gan (lower-case letters, digits, '-')")
+    parser.add_argument("name", help="model (or loss) name, e.g. my-gan (lower-case letters, digits, '-')")
+    parser.add_argument("--kind", choices=("model", "loss"), default="model",
+                        help="a model plugin (default) or a loss-only plugin")
     parser.add_argument("--dir", help="output directory (default: ./ganzoo-plugin-NAME)")
     parser.add_argument("--distribution", help="distribution name (default: ganzoo-plugin-NAME)")
     parser.add_argument("--force", action="store_true", help="write into a non-empty directory")
@@ -433,13 +435,14 @@ def new_plugin_command(args: argparse.Namespace) -> int:
 
     target = Path(args.dir or f"ganzoo-plugin-{args.name}")
     try:
-        written = render_plugin(args.name, target, distribution=args.distribution, force=args.force)
+        written = render_plugin(args.name, target, distribution=args.distribution, force=args.force, kind=args.kind)
     except FileExistsError as exc:
         raise CommandError(str(exc)) from None
     print(f"wrote {len(written)} files to {target}/:")
     for path in written:
         print(f"  {path.relative_to(target)}")
-    print(f"\nnext:\n  pip install -e {target}\n  pytest {target}/tests\n  ganzoo info {args.name}")
+    then = f"ganzoo train dcgan --loss {args.name}" if args.kind == "loss" else f"ganzoo train {args.name}"
+    print(f"\nnext:\n  pip install -e {target}\n  pytest {target}/tests\n  ganzoo info {args.name}\n  {then}")
     return 0
 
 

@@ -21,10 +21,22 @@ PLUGIN_FILES = {
     "test_conformance.py.tmpl": "tests/test_conformance.py",
     "test_model.py.tmpl": "tests/test_$module.py",
 }
+LOSS_PLUGIN_FILES = {
+    "pyproject.toml.tmpl": "pyproject.toml",
+    "loss_README.md.tmpl": "README.md",
+    "gitignore.tmpl": ".gitignore",
+    "package_init.py.tmpl": "$module/__init__.py",
+    "loss_plugin.py.tmpl": "$module/plugin.py",
+    "loss_module.py.tmpl": "$module/loss.py",
+    "test_conformance.py.tmpl": "tests/test_conformance.py",
+    "test_loss.py.tmpl": "tests/test_$module.py",
+}
+TEMPLATE_KINDS = {"model": PLUGIN_FILES, "loss": LOSS_PLUGIN_FILES}
+"""``ganzoo new-plugin --kind``: a model plugin, or a loss-only plugin."""
 
 
-def plugin_variables(name: str, distribution: str | None = None) -> dict[str, str]:
-    """The values substituted into the plugin templates for model ``name``."""
+def plugin_variables(name: str, distribution: str | None = None, kind: str = "model") -> dict[str, str]:
+    """The values substituted into the plugin templates for model (or loss) ``name``."""
     if not _NAME.match(name):
         raise ValueError(f"plugin name {name!r} is invalid: use lower-case letters and digits separated by '-' (e.g. my-gan)")
     major, minor = (int(part) for part in __version__.split(".")[:2])
@@ -37,21 +49,26 @@ def plugin_variables(name: str, distribution: str | None = None) -> dict[str, st
         "class_prefix": "".join(part.capitalize() for part in name.split("-")),
         "api": f">={API_VERSION},<{api_major + 1}",
         "core": core_range,
+        "summary": f"The {name} {'adversarial loss' if kind == 'loss' else 'GAN'} for ganzoo",
     }
 
 
-def render_plugin(name: str, target: str | Path, distribution: str | None = None, force: bool = False) -> list[Path]:
-    """Write a complete plugin package for model ``name`` into ``target``; returns the files written.
+def render_plugin(
+    name: str, target: str | Path, distribution: str | None = None, force: bool = False, kind: str = "model"
+) -> list[Path]:
+    """Write a complete plugin package for model (``kind="loss"``: loss) ``name`` into ``target``.
 
-    Refuses a non-empty ``target`` unless ``force``.
+    Returns the files written.  Refuses a non-empty ``target`` unless ``force``.
     """
+    if kind not in TEMPLATE_KINDS:
+        raise ValueError(f"unknown plugin kind {kind!r} (allowed: {', '.join(TEMPLATE_KINDS)})")
     target = Path(target)
     if target.exists() and any(target.iterdir()) and not force:
         raise FileExistsError(f"{target} is not empty; choose another --dir or pass --force")
-    variables = plugin_variables(name, distribution)
+    variables = plugin_variables(name, distribution, kind)
     templates = resources.files("ganzoo.templates.plugin")
     written = []
-    for template_name, relative in PLUGIN_FILES.items():
+    for template_name, relative in TEMPLATE_KINDS[kind].items():
         text = Template(templates.joinpath(template_name).read_text(encoding="utf-8")).substitute(variables)
         path = target / Template(relative).substitute(variables)
         atomic_write_text(path, text)
