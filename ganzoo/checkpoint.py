@@ -129,6 +129,14 @@ def _torch_bytes(value: Any) -> bytes:
     return buffer.getvalue()
 
 
+def _loss_plugin(state: GANState) -> str | None:
+    from ganzoo.plugins import get_host
+
+    host = getattr(state, "host", None) or get_host()
+    name = state.config.train.loss
+    return host.get_loss(name).plugin if name in host.list_losses() else None
+
+
 def save_checkpoint(
     run_dir: str | Path,
     state: GANState,
@@ -160,6 +168,7 @@ def save_checkpoint(
         "model": state.spec.name,
         "plugin": state.spec.distribution,
         "plugin_version": state.spec.version,
+        "loss_plugin": _loss_plugin(state),  # the leaderboard names it even after that plugin is uninstalled
         "ganzoo_version": __version__,
         "data_position": dict(data_position or {}),
         "train_seconds": train_seconds,

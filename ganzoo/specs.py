@@ -21,8 +21,9 @@ Role = Literal["generator", "discriminator", "auxiliary", "frozen"]
 ROLES: tuple[str, ...] = Role.__args__  # type: ignore[attr-defined]
 TRAINABLE_ROLES = ("generator", "discriminator", "auxiliary")
 
-STEP_SETTINGS: tuple[str, ...] = ("loss", "gp_weight", "n_critic", "reuse_fakes")
-"""Train settings only a train step reads (everything else is applied by the trainer for every model)."""
+STEP_SETTINGS: tuple[str, ...] = ("loss", "gp_weight", "n_critic", "reuse_fakes", "diffaugment")
+"""Train settings only a train step reads (everything else is applied by the trainer for every model);
+``diffaugment`` acts through ``state.discriminate``, which a step may bypass."""
 
 _NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_.-]*$")
 

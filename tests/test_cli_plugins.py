@@ -29,7 +29,10 @@ def test_list_json_has_the_documented_fields(capsys: pytest.CaptureFixture[str])
 
 
 def test_list_filters_by_pattern_and_task(capsys: pytest.CaptureFixture[str]) -> None:
-    assert [row["name"] for row in run_json(capsys, "list", "--json", "wgan*")] == ["wgan-gp"]
+    assert [row["name"] for row in run_json(capsys, "list", "--json", "--kind", "model", "wgan*")] == ["wgan-gp"]
+    # the wgan-gp plugin also registers a loss of that name: listed as a row of its own kind
+    assert [(row["name"], row["kind"]) for row in run_json(capsys, "list", "--json", "wgan*")] == [
+        ("wgan-gp", "model"), ("wgan-gp", "loss")]
     assert run_json(capsys, "list", "--json", "--task", "paired-image-to-image", "dcgan") == []
     assert main(["list", "dc*"]) == 0
     out = capsys.readouterr().out

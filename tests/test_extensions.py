@@ -108,7 +108,7 @@ def test_loss_conformance_catches_a_loss_that_rewards_the_wrong_player() -> None
 
 
 def test_a_run_trained_with_a_plugin_loss_samples_and_benches_without_the_plugin(
-    rsgan: PluginHost, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    rsgan: PluginHost, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from trainer_helpers import few_digits, tiny_config
 
@@ -122,6 +122,14 @@ def test_a_run_trained_with_a_plugin_loss_samples_and_benches_without_the_plugin
         loaded.state.loss.discriminator_loss(torch.zeros(1), torch.zeros(1))
     out = tmp_path / "samples.png"
     assert main(["sample", str(tmp_path / "run"), "--num", "4", "--out", str(out)]) == 0 and out.is_file()
+    monkeypatch.setenv("GANZOO_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("GANZOO_LEADERBOARD_DB", str(tmp_path / "board.sqlite"))
+    small = ["--num-samples", "100", "--set-protocol", "kid_subset_size=50", "--set-protocol", "kid_subsets=2"]
+    assert main(["bench", str(tmp_path / "run"), "--metrics", "kid", *small, "--record"]) == 0
+    capsys.readouterr()
+    assert main(["leaderboard"]) == 0
+    table = capsys.readouterr().out
+    assert "rsgan (ganzoo-plugin-rsgan)" in table and " loss " in table, "the leaderboard names the loss and its plugin"
     with pytest.raises(ganzoo.plugins.UnknownNameError, match="unknown loss 'rsgan'"):  # training still needs it
         Trainer.from_run_dir(tmp_path / "run", steps=3).train()
 
@@ -232,3 +240,21 @@ def test_help_and_list_load_plugin_commands_without_torch() -> None:
             "assert 'torch' not in sys.modules, 'building the parser imported torch'")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
+
+
+def test_a_leaderboard_file_from_before_the_loss_columns_is_upgraded(tmp_path: Path) -> None:
+    import sqlite3
+
+    from ganzoo.leaderboard.store import _SCHEMA, Leaderboard
+
+    path = tmp_path / "old.sqlite"
+    old_schema = _SCHEMA.replace("    loss TEXT,\n    loss_plugin TEXT,\n", "")
+    assert old_schema != _SCHEMA
+    with sqlite3.connect(path) as connection:
+        connection.executescript(old_schema + "PRAGMA user_version = 1;")
+    board = Leaderboard(path)
+    assert board.entries() == []
+    with sqlite3.connect(path) as connection:
+        columns = {row[1] for row in connection.execute("PRAGMA table_info(results)")}
+        assert {"loss", "loss_plugin"} <= columns
+        assert connection.execute("PRAGMA user_version").fetchone()[0] == 2

@@ -98,19 +98,25 @@ def _images(series: Series) -> str:
     return "" if images is None else f"{images / 1000:.4g}k"
 
 
+def loss_label(entry: Entry) -> str:
+    """``hinge``, or ``rsgan (ganzoo-plugin-rsgan)`` for a loss a plugin provided (older entries: from the config)."""
+    name = entry.loss or str((entry.config.get("train") or {}).get("loss") or "")
+    return f"{name} ({entry.loss_plugin})" if entry.loss_plugin and entry.loss_plugin != "ganzoo" else name
+
+
 def rows(entries: Sequence[Entry]) -> tuple[list[str], list[list[str]]]:
     """Header and text cells of one protocol's ranked table (one row per series)."""
     ordered = ranked_series(entries)
     columns = metric_columns(entries)
-    header = ["#", "model", *(title for _, title, _ in columns), "seeds", "steps", "images", "train time", "plugin",
-              "checkpoint", "recorded"]
+    header = ["#", "model", *(title for _, title, _ in columns), "seeds", "steps", "images", "train time", "loss",
+              "plugin", "checkpoint", "recorded"]
     body = []
     for rank, series in enumerate(ordered, 1):
         first = series.first
         body.append([
             str(rank), series.model, *(_spread(series, key) for key, _, _ in columns), str(len(series.final.entries)),
             "" if first.train_steps is None else str(first.train_steps), _images(series),
-            _duration(_mean_seconds(series)), f"{first.plugin} {first.plugin_version}",
+            _duration(_mean_seconds(series)), loss_label(first), f"{first.plugin} {first.plugin_version}",
             ",".join(e.checkpoint_hash[:12] for e in series.final.entries), first.recorded_at[:19],
         ])
     return header, body
@@ -145,7 +151,8 @@ def render_csv(entries: Sequence[Entry]) -> str:
     """One row per result with its rank within its protocol, all metrics and the provenance columns."""
     metric_keys = sorted({key for entry in entries for key in entry.metrics})
     fields = ["protocol_name", "protocol_hash", "rank", "id", "model", "task", "dataset", *metric_keys,
-              "num_samples", "train_steps", "train_seconds", "plugin", "plugin_version", "ganzoo_version",
+              "num_samples", "train_steps", "train_seconds", "loss", "loss_plugin", "plugin", "plugin_version",
+              "ganzoo_version",
               "config_hash", "checkpoint_hash", "recorded_at"]
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=fields, lineterminator="\n")
@@ -169,7 +176,7 @@ def render_json(entries: Sequence[Entry]) -> str:
 
 def _provenance(entry: Entry) -> dict[str, Any]:
     return {
-        "plugin": f"{entry.plugin} {entry.plugin_version}", "ganzoo": entry.ganzoo_version,
+        "plugin": f"{entry.plugin} {entry.plugin_version}", "loss": loss_label(entry), "ganzoo": entry.ganzoo_version,
         "task": entry.task, "checkpoint": entry.checkpoint_hash, "config hash": entry.config_hash,
         "train steps": entry.train_steps, "train time": _duration(entry.train_seconds),
         "eval seconds": entry.eval_seconds, "run dir": entry.run_dir, "hardware": entry.hardware,

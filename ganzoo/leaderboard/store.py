@@ -24,7 +24,7 @@ from ganzoo.metrics.result import BenchResult, IneligibleResultError
 
 DB_ENV = "GANZOO_LEADERBOARD_DB"
 BUSY_TIMEOUT_MS = 60_000
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS results (
@@ -53,6 +53,8 @@ CREATE TABLE IF NOT EXISTS results (
     eval_seconds REAL,
     hardware_json TEXT NOT NULL,
     sample_png BLOB,
+    loss TEXT,
+    loss_plugin TEXT,
     UNIQUE (checkpoint_hash, protocol_hash, metric_set)
 );
 CREATE INDEX IF NOT EXISTS results_by_protocol ON results (protocol_hash);
@@ -66,7 +68,10 @@ _JSON_COLUMNS = {"protocol_json": "protocol", "metrics_json": "metrics", "config
                  "hardware_json": "hardware"}
 _PLAIN_COLUMNS = ("recorded_at", "model", "task", "plugin", "plugin_version", "ganzoo_version", "dataset",
                   "protocol_name", "protocol_hash", "num_samples", "reference_size", "config_hash",
-                  "checkpoint_hash", "checkpoint_path", "run_dir", "train_steps", "train_seconds", "eval_seconds")
+                  "checkpoint_hash", "checkpoint_path", "run_dir", "train_steps", "train_seconds", "eval_seconds",
+                  "loss", "loss_plugin")
+_ADDED_COLUMNS = {2: ("loss TEXT", "loss_plugin TEXT")}
+"""Columns each schema version added (files written by older versions get them by ALTER TABLE)."""
 
 
 # pseudo-metric that comes with every paired-translation result (L1/PSNR/SSIM); it never makes a clash
@@ -113,8 +118,15 @@ class Leaderboard:
             connection.execute("PRAGMA journal_mode = WAL")
         connection.execute("PRAGMA synchronous = NORMAL")
         if connection.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
-            # one immediate transaction, so concurrent first users create the schema exactly once
-            connection.executescript(f"BEGIN IMMEDIATE;{_SCHEMA}PRAGMA user_version = {SCHEMA_VERSION};COMMIT;")
+            # immediate transactions, so concurrent first users create (or upgrade) the schema exactly once
+            connection.executescript(f"BEGIN IMMEDIATE;{_SCHEMA}COMMIT;")
+            connection.execute("BEGIN IMMEDIATE")
+            present = {row[1] for row in connection.execute("PRAGMA table_info(results)")}
+            for column in (c for columns in _ADDED_COLUMNS.values() for c in columns):
+                if column.split()[0] not in present:  # a file written before this column existed
+                    connection.execute(f"ALTER TABLE results ADD COLUMN {column}")
+            connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            connection.execute("COMMIT")
         return connection
 
     def record(self, result: BenchResult | Mapping[str, Any]) -> int:

@@ -83,6 +83,13 @@ class BenchTarget:
     train_seconds: float | None = None
     run_dir: str | None = None
     checkpoint_path: str | None = None
+    loss_plugin: str | None = None
+
+
+def loss_provider(name: str) -> str | None:
+    """The distribution that registers loss ``name`` (``ganzoo`` for the core's), ``None`` when none does."""
+    host = get_host()
+    return host.get_loss(name).plugin if name in host.list_losses() else None
 
 
 def digest_json(data: Any) -> str:
@@ -203,7 +210,8 @@ def untrained_target(spec: ModelSpec, config: RunConfig, device: str | torch.dev
     torch.manual_seed(config.train.seed)
     state = build_state(spec, config, device=device, host=get_host())
     digest = digest_json({"untrained": spec.name, "version": spec.version, "config": config.model_dump(mode="json")})
-    return BenchTarget(spec, state, config, f"untrained-{digest[:32]}", 0)
+    return BenchTarget(spec, state, config, f"untrained-{digest[:32]}", 0,
+                       loss_plugin=loss_provider(config.train.loss))
 
 
 def _num_classes(protocol: Protocol) -> int:
@@ -226,6 +234,7 @@ def _load_run(run_dir: Path, checkpoint: str | None, device: str | torch.device)
         train_seconds=_train_seconds(loaded),
         run_dir=str(loaded.run_dir),
         checkpoint_path=str(loaded.checkpoint_path),
+        loss_plugin=loaded.meta.get("loss_plugin") or loss_provider(loaded.config.train.loss),
     )
 
 
@@ -408,6 +417,8 @@ def run_benchmark(
         eval_seconds=round(time.perf_counter() - started, 3),
         recorded_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         sample_png_base64=base64.b64encode(grid).decode("ascii") if grid else None,
+        loss=target.config.train.loss,
+        loss_plugin=target.loss_plugin,
     )
 
 

@@ -54,6 +54,8 @@ class BenchResult(BaseModel):
     eval_seconds: float | None = None
     recorded_at: str
     sample_png_base64: str | None = None
+    loss: str | None = Field(None, description="the adversarial loss the run trained with (train.loss)")
+    loss_plugin: str | None = Field(None, description="the distribution that provided that loss ('ganzoo': the core)")
 
     def sample_png(self) -> bytes | None:
         """The sample grid as PNG bytes (``None`` when none was made)."""
