@@ -61,3 +61,36 @@ def test_refuses_to_overwrite(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert "not empty" in capsys.readouterr().err
     assert main(["new-plugin", "x-gan", "--dir", str(tmp_path), "--force"]) == 0
     assert (tmp_path / "keep.txt").read_text() == "mine"
+
+
+def test_generated_loss_only_plugin_loads_and_passes_its_tests(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+    from importlib import metadata
+
+    import ganzoo.plugins
+    from ganzoo.plugins import PluginHost
+    from ganzoo.testing import fake_entry_point
+
+    target = tmp_path / "ganzoo-plugin-margin-ra"
+    assert main(["new-plugin", "margin-ra", "--kind", "loss", "--dir", str(target)]) == 0
+    assert 'description = "The margin-ra adversarial loss for ganzoo"' in (target / "pyproject.toml").read_text()
+    monkeypatch.syspath_prepend(str(target))
+    installed = list(metadata.entry_points(group="ganzoo"))
+    host = PluginHost([*installed, fake_entry_point("margin-ra", "ganzoo_margin_ra.plugin", "ganzoo-plugin-margin-ra")],
+                      strict=True, disabled=())
+    monkeypatch.setattr(ganzoo.plugins, "_HOST", host)
+    assert host.get_loss("margin-ra").plugin == "ganzoo-plugin-margin-ra"
+    ran = 0
+    for test_file in sorted((target / "tests").glob("test_*.py")):
+        spec = importlib.util.spec_from_file_location(f"generated_{test_file.stem}", test_file)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        for name, value in vars(module).items():
+            if name.startswith("test_") and callable(value):
+                value()
+                ran += 1
+            elif name.startswith("Test"):
+                for check in (c for c in dir(value) if c.startswith("test_")):
+                    getattr(value(), check)("margin-ra")
+                    ran += 1
+    assert ran >= 6  # three own tests and the three loss conformance checks
