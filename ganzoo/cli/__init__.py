@@ -45,9 +45,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _add_plugin_commands(subparsers: argparse._SubParsersAction) -> None:
     """Subcommands registered through ``ganzoo_register_commands`` (plugins load without torch)."""
-    from ganzoo.plugins import get_host
+    from ganzoo.plugins import PluginError, get_host
 
-    for name, command in get_host().extensions("command").items():
+    try:
+        commands = get_host().extensions("command")
+    except PluginError:  # strict mode and a broken plugin: the command that loads plugins reports it (exit 2)
+        return
+    for name, command in commands.items():
         if name in subparsers.choices:
             print(f"ganzoo: plugin {command.plugin}'s command {name!r} clashes with a built-in command; skipped",
                   file=sys.stderr)
