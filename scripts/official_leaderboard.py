@@ -356,11 +356,16 @@ def main() -> None:
         context = multiprocessing.get_context("spawn")
         signal.signal(signal.SIGTERM, _interrupt)  # leaving the pool's block terminates its workers
         with context.Pool(args.jobs, maxtasksperchild=1) as pool:
-            pending = [pool.apply_async(run_job, (job, str(args.runs), cache, 1)) for job in jobs]
-            for done, (job, outcome) in enumerate(zip(jobs, pending), 1):
-                for result in outcome.get():
-                    board.record(result)
-                log(f"[{done}/{len(jobs)}] {job.name} recorded ({time.perf_counter() - started:.0f} s so far)")
+            pending = {job.name: pool.apply_async(run_job, (job, str(args.runs), cache, 1)) for job in jobs}
+            done = 0
+            while pending:  # record each run as soon as it ends, so an interrupted regeneration keeps them
+                finished = [name for name, outcome in pending.items() if outcome.ready()]
+                for name in finished:
+                    for result in pending.pop(name).get():
+                        board.record(result)
+                    done += 1
+                    log(f"[{done}/{len(jobs)}] {name} recorded ({time.perf_counter() - started:.0f} s so far)")
+                time.sleep(0 if finished else 2)
         if not args.add:
             with closing(sqlite3.connect(building)) as connection:  # fold the WAL into the file before moving it
                 connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
