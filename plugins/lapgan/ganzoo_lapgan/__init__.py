@@ -1,0 +1,1 @@
+"""LAPGAN for ganzoo."""

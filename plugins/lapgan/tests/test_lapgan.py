@@ -1,0 +1,51 @@
+"""LAPGAN-specific checks: the pyramid levels, shared operators, per-level losses and the paper's optimizer."""
+
+import pytest
+import torch
+
+from ganzoo import ConfigError, get_model, resolve_config
+from ganzoo.nn.pyramid import laplacian_pyramid
+from ganzoo.plugins import get_host
+from ganzoo.testing import build_tiny_state, synthetic_batches
+
+
+def test_levels_come_from_the_config() -> None:
+    config = resolve_config(get_model("lapgan"), overrides=["model.channels=1"])
+    generator = get_host().call("ganzoo_build_generator", "lapgan", config=config.model)
+    assert generator.sizes == [8, 16, 32] and len(generator.levels) == 2
+    with pytest.raises(ConfigError, match="model"):
+        resolve_config(get_model("lapgan"), overrides=["model.levels=5"])  # 32 px / 16 = 2 px base
+
+
+def test_sampling_with_the_real_bands_rebuilds_the_real_image() -> None:
+    # the sampler must upsample exactly as the pyramid used in training does
+    state = build_tiny_state("lapgan")
+    net = state.networks["generator"]
+    image = torch.rand(2, 3, 16, 16) * 1.6 - 0.8
+    base, band = laplacian_pyramid(image, 2)
+    net.base.forward = lambda z, labels=None: base
+    net.levels[0].forward = lambda noise, coarse, labels=None: band
+    torch.testing.assert_close(net(torch.zeros(2, 8)), image, rtol=0, atol=1e-6)
+
+
+def test_train_step_logs_every_level_and_uses_sgd() -> None:
+    state = build_tiny_state("lapgan")
+    assert all(isinstance(opt, torch.optim.SGD) for opt in state.optimizers.values())
+    metrics = get_host().call("ganzoo_train_step", "lapgan", state=state, batches=synthetic_batches(state))
+    assert {"loss_d_8px", "loss_g_8px", "loss_d_16px", "loss_g_16px"} <= set(metrics)
+    assert metrics["loss_d"] == pytest.approx(metrics["loss_d_8px"] + metrics["loss_d_16px"], rel=1e-5)
+    assert state.optimizers["generator"].param_groups[0]["momentum"] == 0.5
+
+
+def test_preview_shows_every_level_at_full_size() -> None:
+    state = build_tiny_state("lapgan-cc")
+    columns = get_host().call("ganzoo_preview", "lapgan-cc", state=state, batch={})
+    assert len(columns) == 2 and all(column.shape == (8, 3, 16, 16) for column in columns)
+    coarse = columns[0]
+    assert torch.equal(coarse[..., ::2, ::2], coarse[..., 1::2, 1::2])  # the 8 px level shown as 2x2 blocks
+
+
+def test_truncation_is_refused() -> None:
+    state = build_tiny_state("lapgan")
+    with pytest.raises(Exception, match="truncation"):
+        get_host().call("ganzoo_sample", "lapgan", state=state, num=1, truncation=0.5)
