@@ -110,8 +110,12 @@ def test_registry_marks_installed_plugins(capsys: pytest.CaptureFixture[str]) ->
 def test_install_resolves_through_the_catalogue(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["install", "--dry-run", "wgan-gp", "--no-deps"]) == 0
     assert capsys.readouterr().out.strip() == f"$ {sys.executable} -m pip install {REPO / 'plugins' / 'wgan-gp'} --no-deps"
-    assert main(["install", "lapgan"]) == 2
-    assert "planned but not built yet" in capsys.readouterr().err
+    from ganzoo.catalogue import load_catalogue
+
+    planned = [entry for entry in load_catalogue(REPO / "registry.toml").entries if entry.status == "planned"]
+    if planned:  # once every official plugin is built there is nothing planned left to refuse
+        assert main(["install", planned[0].models[0]]) == 2
+        assert "planned but not built yet" in capsys.readouterr().err
     assert main(["install", "dcgn"]) == 2
     assert "did you mean 'dcgan'" in capsys.readouterr().err
 
