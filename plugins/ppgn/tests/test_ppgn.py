@@ -304,3 +304,18 @@ def test_bench_refuses_a_run_steered_by_the_protocols_own_classifier() -> None:
                                                       "model.latent_dim=64"])
     target, protocol, _ = prepare("ppgn", protocol="digits", overrides=tiny)  # its own classifier: fine
     assert target.state.networks["classifier"].weights_sha256 != protocol.weights_sha256
+
+
+# -- command line -------------------------------------------------------------------------------------------
+def test_ganzoo_sample_draws_chains_for_one_class_reproducibly(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    import ganzoo
+    from ganzoo.cli import main
+
+    run = tmp_path / "run"
+    ganzoo.train("ppgn", run, steps=2, model_config=get_model("ppgn").tiny_config, batch_size=8, device="cpu",
+                 progress=False, sample_every=100, checkpoint_every=100)
+    for name in ("a.png", "b.png"):
+        assert main(["sample", str(run), "--class", "3", "--num", "4", "--seed", "7", "--out", str(tmp_path / name)]) == 0
+    assert (tmp_path / "a.png").read_bytes() == (tmp_path / "b.png").read_bytes()
+    assert main(["sample", str(run), "--class", "10", "--num", "1", "--out", str(tmp_path / "c.png")]) != 0
+    assert "classes 0..9" in capsys.readouterr().err
