@@ -24,29 +24,25 @@ def main() -> None:
     parser.add_argument("--steps", default="0,10,50,200", help="chain lengths (comma-separated)")
     parser.add_argument("--num", type=int, default=500, help="samples per chain length")
     parser.add_argument("--batch", type=int, default=250, help="chains run together")
-    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="model.KEY=VALUE",
-                        help="sampler settings to change (e.g. model.mcmc_epsilon1=1e-3)")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="sample.KEY=VALUE",
+                        help="sampler settings to change (e.g. sample.epsilon1=1e-3)")
     parser.add_argument("--bench", action="store_true", help="also FID/KID/IS under the digits protocol")
     args = parser.parse_args()
     torch.set_num_threads(1)
 
     from ganzoo.checkpoint import load_run
-    from ganzoo.config import parse_override
     from ganzoo.metrics.classifier import load_classifier
     from ganzoo_ppgn.training import sample_chains
 
     loaded = load_run(args.run_dir, device="cpu")
     state = loaded.state
-    for text in args.overrides:
-        _, key, value = parse_override(text)
-        setattr(state.config.model, key, value)
-    state.config.model.mcmc_progress = False
+    _apply(state, args.overrides)
     judge, _ = load_classifier("digits-cnn")
     print(f"run {args.run_dir} (step {loaded.step}); judge: ganzoo-digits-cnn; condition network: "
           f"{state.model_config.classifier}")
     print(f"{'steps':>6} {'accuracy':>9} {'log p(y|x)':>11} {'s/1000':>8}")
     for steps in [int(s) for s in args.steps.split(",")]:
-        state.config.model.mcmc_steps = steps
+        state.config.sample.steps = steps
         generator = torch.Generator().manual_seed(0)
         correct, log_p, started = 0, 0.0, time.perf_counter()
         for first in range(0, args.num, args.batch):
@@ -60,19 +56,27 @@ def main() -> None:
     if args.bench:
         from ganzoo.metrics.bench import load_target, resolve_protocol, run_benchmark
 
-        state.config.model.mcmc_steps = int(loaded.config.model.mcmc_steps)
         protocol, extractor = resolve_protocol(loaded.spec.task, dataset="digits")
         target = load_target(args.run_dir)
-        for text in args.overrides:
-            _, key, value = parse_override(text)
-            setattr(target.state.config.model, key, value)
-        target.state.config.model.mcmc_progress = False
+        _apply(target.state, args.overrides)
         started = time.perf_counter()
         result = run_benchmark(target, protocol, extractor, metrics=["isc", "fid", "kid"], sample_grid=False)
         metrics = result.metrics
-        print(f"digits protocol ({protocol.num_samples} samples, {target.state.model_config.mcmc_steps} steps): "
+        print(f"digits protocol ({protocol.num_samples} samples, {target.state.config.sample.steps} steps): "
               f"FID {metrics['fid']:.2f}  KID {metrics['kid']:.4f}  IS {metrics['isc']:.2f}  "
               f"({time.perf_counter() - started:.0f} s)")
+
+
+def _apply(state: object, overrides: list[str]) -> None:
+    """``sample.KEY=VALUE`` settings onto a loaded state (no progress bars in a measurement)."""
+    from ganzoo.config import ConfigError, parse_override
+
+    for text in overrides:
+        section, key, value = parse_override(text)
+        if section != "sample":
+            raise ConfigError(f"--set {text}: only sample.* settings can change after training")
+        setattr(state.config.sample, key, value)
+    state.config.sample.progress = False
 
 
 if __name__ == "__main__":

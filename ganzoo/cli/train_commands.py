@@ -140,7 +140,8 @@ def run_sample(args: argparse.Namespace) -> int:
     labels = _labels(args, state) if spec.conditional else None
     inputs = _inputs(args, loaded) if spec.image_to_image else None
     images = host.call("ganzoo_sample", spec, state=state, num=args.num, labels=labels, inputs=inputs,
-                       truncation=args.truncation, generator=generator, direction=args.direction)
+                       truncation=args.truncation, generator=generator,
+                       direction=args.direction if spec.task == "unpaired-image-to-image" else None)
     nrow = args.nrow or max(1, int(args.num**0.5))
     out = args.out or args.run_dir / "samples" / f"sample-{args.seed}.png"
     if out.suffix.lower() == ".png":

@@ -1,9 +1,10 @@
-"""ganzoo entry point for PPGN (Nguyen et al. 2017): config, metadata and hooks.
+"""ganzoo entry point for PPGN (Nguyen et al. 2017): config, metadata and hooks (plugin API 2).
 
-Networks: ``generator`` G (h -> image), ``discriminator`` (images), ``dae`` R (the learned prior over h) and
-``classifier`` (the frozen condition network C whose fc6-like layer is the encoder E; see
-:mod:`ganzoo_ppgn.classifier`).  Sampling runs the MCMC chains of :mod:`ganzoo_ppgn.sampler`.  torch and the
-networks are imported inside the hooks so that loading this module stays cheap.
+Networks and roles: ``generator`` G (h -> image), ``discriminator`` (images), ``dae`` R (auxiliary: the
+learned prior over h) and ``classifier`` (frozen: the condition network C whose fc6-like layer is the encoder
+E; see :mod:`ganzoo_ppgn.classifier`).  Sampling runs the MCMC chains of :mod:`ganzoo_ppgn.sampler` with the
+run's ``[sample]`` settings (:class:`PPGNSampleConfig`).  torch and the networks are imported inside the
+hooks so that loading this module stays cheap.
 """
 
 from __future__ import annotations
@@ -13,13 +14,13 @@ from typing import Any, Callable, Literal, Mapping
 from pydantic import Field
 
 from ganzoo import ModelConfig, ModelSpec, hookimpl
+from ganzoo.config import SampleConfig
 
-GANZOO_API = ">=1.0,<2"
+GANZOO_API = ">=2,<3"
 
 
 class PPGNConfig(ModelConfig):
-    """PPGN settings.  The sampler's settings (``mcmc_*``) are the paper's, in the units of its fc6 codes
-    (range [0, 30]); they are rescaled to the range of this classifier's codes at sampling time."""
+    """PPGN's networks and training losses (the sampler's settings are in :class:`PPGNSampleConfig`)."""
 
     image_size: int = Field(32, description="image side in pixels (a power of two >= 8)")
     channels: int = Field(1, ge=1, le=3, description="image channels")
@@ -41,16 +42,24 @@ class PPGNConfig(ModelConfig):
     lambda_feature: float = Field(0.5, ge=0, description="weight of the code loss ||h - E(G(h))||^2 / mean(h^2)")
     lambda_feature1: float = Field(0.5, ge=0, description="weight of the E1 (last conv map) loss, relative like h's")
     lambda_adversarial: float = Field(0.02, ge=0, description="weight of the adversarial loss")
+
+class PPGNSampleConfig(SampleConfig):
+    """The sampler's settings (run config section ``[sample]``; ``--set sample.steps=50``).
+
+    They are the paper's, in the units of its AlexNet fc6 codes (range [0, 30]), and are rescaled to the range
+    of this classifier's codes at sampling time (see :func:`ganzoo_ppgn.sampler.scaled_settings`).
+    """
+
+    steps: int = Field(200, ge=0, description="MCMC steps per chain (the paper: 200)")
+    epsilon1: float = Field(1e-5, ge=0, description="prior weight eps1 (paper units)")
+    epsilon2: float = Field(1.0, ge=0, description="condition weight eps2")
+    epsilon3: float = Field(1e-17, ge=0, description="noise std eps3 (paper units)")
+    lr: float = Field(1.0, gt=0, description="step size of the normalised update (paper units)")
+    lr_end: float = Field(1.0, gt=0, description="step size at the last step (linear decay; paper units)")
+    init_std: float = Field(1.0, ge=0, description="std of the random starting codes (paper units)")
     prior: Literal["dae", "joint"] = Field("dae", description="R(h): the trained DAE, or E(G(h)) (the paper's "
                                            "Noiseless Joint PPGN-h)")
-    mcmc_steps: int = Field(200, ge=0, description="sampler steps per chain (the paper: 200)")
-    mcmc_epsilon1: float = Field(1e-5, ge=0, description="prior weight eps1 (paper units)")
-    mcmc_epsilon2: float = Field(1.0, ge=0, description="condition weight eps2")
-    mcmc_epsilon3: float = Field(1e-17, ge=0, description="noise std eps3 (paper units)")
-    mcmc_lr: float = Field(1.0, gt=0, description="step size of the normalised update (paper units)")
-    mcmc_lr_end: float = Field(1.0, gt=0, description="step size at the last step (linear decay; paper units)")
-    mcmc_init_std: float = Field(1.0, ge=0, description="std of the random starting codes (paper units)")
-    mcmc_progress: bool = Field(True, description="progress bar for chains on a terminal")
+    progress: bool = Field(True, description="progress bar for chains on a terminal")
 
 
 @hookimpl
@@ -69,8 +78,11 @@ def ganzoo_register_models(register: Callable[[ModelSpec], None]) -> None:
                             "n_critic": 1, "batch_size": 64},
             data_defaults={"dataset": "digits"},
             tiny_config={"image_size": 8, "ngf": 4, "fc_width": 16, "fc_layers": 2, "ndf": 4, "dae_hidden": 16,
-                         "dae_layers": 1, "mcmc_steps": 3},
+                         "dae_layers": 1},
             tags=("class-conditional", "mcmc", "feature-space", "classifier-guided", "dae-prior"),
+            roles={"classifier": "frozen", "dae": "auxiliary"},
+            train_settings=("loss",),
+            sample_config=PPGNSampleConfig,
         )
     )
 
@@ -121,6 +133,14 @@ def _condition_network(config: PPGNConfig) -> Any:
 
 
 @hookimpl
+def ganzoo_latents(config: PPGNConfig) -> Any:
+    """The chains' starting codes h (scaled by ``sample.init_std`` in the sampler)."""
+    from ganzoo.latents import Normal
+
+    return {"h": Normal(config.latent_dim)}
+
+
+@hookimpl
 def ganzoo_configure_optimizers(config: Any, networks: Mapping[str, Any]) -> Any:
     """Adam for G (``lr_g``), D (``lr_d``) and the DAE (``model.lr_dae``); the classifier is frozen."""
     import torch
@@ -153,16 +173,19 @@ def ganzoo_train_step(state: Any, batches: Any) -> Mapping[str, float]:
 
 
 @hookimpl
-def ganzoo_sample(state: Any, num: int, labels: Any, generator: Any) -> Any:
-    """Class-conditional samples from PPGN chains (``model.mcmc_*`` settings), one chain per image."""
+def ganzoo_sample(state: Any, num: int, labels: Any, generator: Any, latents: Any) -> Any:
+    """Class-conditional samples from PPGN chains (``[sample]`` settings), one chain per image.
+
+    ``latents`` may give the starting codes ``h`` (in the N(0, 1) units of the declared latent).
+    """
     from ganzoo_ppgn.training import sample_chains
 
-    return sample_chains(state, num, labels, generator).images.float().clamp(-1, 1)
+    return sample_chains(state, num, labels, generator, latents=latents).images.float().clamp(-1, 1)
 
 
 @hookimpl
-def ganzoo_preview(state: Any, batch: Mapping[str, Any]) -> list[Any]:
-    """The chain preview: one row per chain (one per class of ``batch``'s labels), columns over time."""
+def ganzoo_preview(state: Any, batch: Mapping[str, Any] | None) -> list[Any]:
+    """The chain preview: one row per chain (one per class, or per label of ``batch``), columns over time."""
     from ganzoo_ppgn.training import chain_preview
 
-    return chain_preview(state, batch.get("label"))
+    return chain_preview(state, (batch or {}).get("label"))

@@ -126,8 +126,9 @@ def run_chains(
             snapshots.append(images)
         with torch.no_grad():
             d_h = settings.epsilon1 * (prior(codes) - codes) + settings.epsilon2 * d_condition
-            if settings.epsilon3 > 0:
-                d_h = d_h + settings.epsilon3 * torch.randn(codes.shape, generator=noise, device=codes.device)
+            if settings.epsilon3 > 0:  # drawn where the generator lives (the CPU): the same chains on every device
+                device = noise.device if noise is not None else codes.device
+                d_h = d_h + settings.epsilon3 * torch.randn(codes.shape, generator=noise, device=device).to(codes.device)
             scale = d_h.abs().mean(dim=1, keepdim=True)
             move = torch.where(scale > 0, step_size / scale.clamp_min(torch.finfo(d_h.dtype).tiny), 0.0)
             codes = clip_codes(codes + move * d_h, low, high)

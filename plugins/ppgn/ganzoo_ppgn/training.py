@@ -103,10 +103,10 @@ def _nullcontext() -> Iterator[None]:
 
 # -- sampling -------------------------------------------------------------------------------------------
 def sampler_settings(state: Any) -> MCMCSettings:
-    """The run's ``mcmc_*`` settings converted from the paper's units to this classifier's code range."""
-    config = state.model_config
-    paper = MCMCSettings(config.mcmc_steps, config.mcmc_epsilon1, config.mcmc_epsilon2, config.mcmc_epsilon3,
-                         config.mcmc_lr, config.mcmc_lr_end, config.mcmc_init_std)
+    """The run's ``[sample]`` settings converted from the paper's units to this classifier's code range."""
+    sample = state.config.sample
+    paper = MCMCSettings(sample.steps, sample.epsilon1, sample.epsilon2, sample.epsilon3, sample.lr, sample.lr_end,
+                         sample.init_std)
     return scaled_settings(paper, feature_scale(state))
 
 
@@ -132,9 +132,13 @@ def _eval_mode(*nets: torch.nn.Module) -> Iterator[None]:
 
 
 def sample_chains(state: Any, num: int, labels: torch.Tensor | None, generator: torch.Generator | None = None,
-                  snapshot_every: int = 0) -> ChainResult:
-    """Run one chain per requested image (labels ``None``: uniform classes) with the run's settings."""
-    config = state.model_config
+                  snapshot_every: int = 0, latents: Mapping[str, torch.Tensor] | None = None) -> ChainResult:
+    """Run one chain per requested image (labels ``None``: uniform classes) with the run's settings.
+
+    The starting codes are the declared latent ``h`` (given in ``latents``, else drawn with ``generator``)
+    times the scaled ``sample.init_std``; the noise of the chains comes from ``generator`` too.
+    """
+    sample = state.config.sample
     if labels is None:
         labels = state.random_labels(num, generator)
     labels = labels.to(state.device)
@@ -146,13 +150,14 @@ def sample_chains(state: Any, num: int, labels: torch.Tensor | None, generator: 
         return F.log_softmax(classifier.logits(images).float(), dim=1).gather(1, targets[:, None])[:, 0]
 
     def prior(codes: torch.Tensor) -> torch.Tensor:
-        return dae(codes) if config.prior == "dae" else classifier.encode(g_net(codes))
+        return dae(codes) if sample.prior == "dae" else classifier.encode(g_net(codes))
 
-    start = torch.randn(num, config.latent_dim, device=state.device, generator=generator) * settings.init_std
+    start = state.draw_latents(num, generator, given=latents)["h"] * settings.init_std
     with _eval_mode(g_net, classifier, dae):
         return run_chains(g_net, log_prob, prior, labels, start, settings, state.extras["code_low"],
                           state.extras["code_high"], noise=generator, snapshot_every=snapshot_every,
-                          progress=config.mcmc_progress)
+                          progress=sample.progress)
+
 
 
 def chain_preview(state: Any, labels: torch.Tensor | None = None, generator: torch.Generator | None = None,
@@ -161,11 +166,10 @@ def chain_preview(state: Any, labels: torch.Tensor | None = None, generator: tor
 
     Without ``labels`` there is one chain per class.
     """
-    config = state.model_config
     if labels is None:
-        labels = torch.arange(config.num_classes, device=state.device)
+        labels = torch.arange(state.model_config.num_classes, device=state.device)
     if generator is None:
-        generator = torch.Generator(device=state.device).manual_seed(state.config.train.seed)
-    every = max(1, -(-config.mcmc_steps // max(columns - 1, 1)))
+        generator = torch.Generator().manual_seed(state.config.train.seed)
+    every = max(1, -(-state.config.sample.steps // max(columns - 1, 1)))
     result = sample_chains(state, len(labels), labels, generator, snapshot_every=every)
     return [images.float().clamp(-1, 1) for images in result.snapshots]

@@ -123,7 +123,7 @@ def test_paper_settings_are_converted_to_the_code_range() -> None:
 def test_log_probability_of_the_requested_class_rises_along_a_chain() -> None:
     state = build_tiny_state("ppgn")
     _train(state, 3, _digit_batches(state))
-    state.config.model.mcmc_steps = 30
+    state.config.sample.steps = 30
     labels = torch.tensor([0, 3, 5, 7, 9, 1])
     result = sample_chains(state, len(labels), labels, torch.Generator().manual_seed(0))
     assert result.log_probs.shape == (31, 6)
@@ -134,7 +134,7 @@ def test_log_probability_of_the_requested_class_rises_along_a_chain() -> None:
 
 def test_chains_are_deterministic_for_a_seed() -> None:
     state = build_tiny_state("ppgn")
-    state.config.model.mcmc_epsilon3 = 1.0  # a noise term that matters
+    state.config.sample.epsilon3 = 1.0  # a noise term that matters
     labels = torch.tensor([2, 4])
 
     def sample(seed: int) -> torch.Tensor:
@@ -143,6 +143,30 @@ def test_chains_are_deterministic_for_a_seed() -> None:
 
     assert torch.equal(sample(5), sample(5))
     assert not torch.equal(sample(5), sample(6))
+
+
+def test_given_starting_codes_fix_noiseless_chains_whatever_the_generator() -> None:
+    state = build_tiny_state("ppgn")
+    state.config.sample.epsilon3 = 0.0
+    start = {"h": torch.randn(2, state.model_config.latent_dim, generator=torch.Generator().manual_seed(1))}
+
+    def sample(seed: int) -> torch.Tensor:
+        return get_host().call("ganzoo_sample", "ppgn", state=state, num=2, labels=torch.tensor([4, 4]),
+                               generator=torch.Generator().manual_seed(seed), latents=start)
+
+    assert torch.equal(sample(0), sample(1))
+
+
+def test_roles_and_sample_settings_are_declared() -> None:
+    spec = get_model("ppgn")
+    assert spec.roles == {"classifier": "frozen", "dae": "auxiliary"}
+    state = build_tiny_state("ppgn")
+    assert state.roles["generator"] == "generator" and state.roles["discriminator"] == "discriminator"
+    assert sorted(state.optimizers) == ["dae", "discriminator", "generator"] and not state.ema
+    state.train()
+    assert not state.networks["classifier"].training and not state.networks["classifier"].net.training
+    config = resolve_config(spec, overrides=["sample.steps=50", "sample.prior=joint"])
+    assert (config.sample.steps, config.sample.prior, config.sample.epsilon1) == (50, "joint", 1e-5)
 
 
 def test_sampling_works_under_no_grad_and_keeps_no_parameter_gradients() -> None:
@@ -155,7 +179,7 @@ def test_sampling_works_under_no_grad_and_keeps_no_parameter_gradients() -> None
 
 def test_chain_preview_has_one_row_per_class_and_columns_over_time() -> None:
     state = build_tiny_state("ppgn")
-    state.config.model.mcmc_steps = 7
+    state.config.sample.steps = 7
     columns = get_host().call("ganzoo_preview", "ppgn", state=state, batch={})
     assert len(columns) == 8 and all(column.shape == (10, 1, 8, 8) for column in columns)
     final = sample_chains(state, 10, torch.arange(10), torch.Generator().manual_seed(state.config.train.seed))
