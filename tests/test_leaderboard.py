@@ -137,6 +137,20 @@ def test_markdown_csv_and_json_views(board):
         render(entries, "pdf")
 
 
+def test_markdown_escapes_recorded_html(board):
+    board.record(fake_result("<img src=x onerror=alert(1)>", "a", protocol_name="<b>p</b>"))
+    markdown = render(board.entries(), "markdown")
+    assert "<img" not in markdown and "<b>" not in markdown
+    assert "&lt;img src=x onerror=alert(1)&gt;" in markdown and "### &lt;b&gt;p&lt;/b&gt;" in markdown
+
+
+@pytest.mark.parametrize("pattern", ["%", "_", "p%", "p_", "\\"])
+def test_protocol_filter_wildcards_are_literal(board, pattern):
+    board.record(fake_result("dcgan", "a"))
+    assert board.entries(protocol=pattern) == []
+    assert [e.model for e in board.entries(protocol="pp")] == ["dcgan"]
+
+
 def test_html_page_is_self_contained(board):
     board.record(fake_result("dcgan", "a", fid=30.0))
     page = render(board.entries(), "html")

@@ -49,10 +49,18 @@ def test_plugin_module_declares_the_current_api() -> None:
     assert API_VERSION in SpecifierSet(plugin_variables("x")["api"])
 
 
-@pytest.mark.parametrize("name", ["My-GAN", "9gan", "gan_", "a--b"])
+@pytest.mark.parametrize("name", ["My-GAN", "9gan", "gan_", "a--b", "gan\n", "gan\nx"])
 def test_invalid_names_are_refused(name: str, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     assert main(["new-plugin", name, "--dir", str(tmp_path / "out")]) == 2
     assert "is invalid" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("distribution", ['x"\n[tool.evil]\nrun = "1', "x\n", "-x", "x y", 'x"'])
+def test_invalid_distributions_are_refused(distribution: str, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    assert main(["new-plugin", "x-gan", f"--distribution={distribution}", "--dir", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "--distribution" in err and "is invalid" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "out").exists()
 
 
 def test_refuses_to_overwrite(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

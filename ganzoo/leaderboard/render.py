@@ -134,15 +134,20 @@ def render_table(entries: Sequence[Entry]) -> str:
     return "\n\n".join(out) + "\n" if out else "the leaderboard is empty\n"
 
 
+def _markdown_text(text: str) -> str:
+    """Recorded text as literal Markdown: HTML is escaped (renderers pass raw HTML through), pipes split no cell."""
+    return html.escape(text, quote=False).replace("|", "\\|")
+
+
 def render_markdown(entries: Sequence[Entry]) -> str:
     """GitHub Markdown: a heading and a table per protocol."""
     out = []
     for _, group in iter_protocol_groups(list(entries)):
         header, body = rows(group)
-        escape = lambda cell: cell.replace("|", "\\|")  # noqa: E731
-        lines = [f"### {group[0].protocol_name} `{group[0].protocol_hash}`", "", protocol_caption(group[0]), "",
+        lines = [f"### {_markdown_text(group[0].protocol_name)} `{group[0].protocol_hash}`", "",
+                 _markdown_text(protocol_caption(group[0])), "",
                  "| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-        lines += ["| " + " | ".join(escape(cell) for cell in line) + " |" for line in body]
+        lines += ["| " + " | ".join(_markdown_text(cell) for cell in line) + " |" for line in body]
         out.append("\n".join(lines))
     return "\n\n".join(out) + "\n" if out else "_No results yet._\n"
 

@@ -198,8 +198,8 @@ class Leaderboard:
             query += " AND dataset = ?"
             params.append(dataset)
         if protocol:
-            query += " AND (protocol_name = ? OR protocol_hash LIKE ?)"
-            params.extend([protocol, f"{protocol}%"])
+            query += " AND (protocol_name = ? OR protocol_hash LIKE ? ESCAPE '\\')"
+            params.extend([protocol, _like_literal(protocol) + "%"])
         with closing(self._connect()) as connection:
             connection.row_factory = sqlite3.Row
             rows = connection.execute(query + " ORDER BY id", params).fetchall()
@@ -209,6 +209,11 @@ class Leaderboard:
         """SQLite's own integrity check of the file."""
         with closing(self._connect()) as connection:
             return connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def _like_literal(text: str) -> str:
+    """``text`` for a LIKE pattern matching itself only (``%`` and ``_`` are wildcards otherwise)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _dumps(value: Any) -> str:

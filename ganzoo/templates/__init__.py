@@ -10,7 +10,9 @@ from string import Template
 from ganzoo._version import API_VERSION, __version__
 from ganzoo.fileio import atomic_write_text
 
-_NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+_NAME = re.compile(r"[a-z][a-z0-9]*(-[a-z0-9]+)*")  # used with fullmatch: a trailing newline is no name
+# PEP 508 project names (fullmatch): nothing else can reach the generated pyproject.toml
+_DISTRIBUTION = re.compile(r"[A-Z0-9]([A-Z0-9._-]*[A-Z0-9])?", re.IGNORECASE)
 # template file -> path in the generated package ($module is replaced)
 PLUGIN_FILES = {
     "pyproject.toml.tmpl": "pyproject.toml",
@@ -37,8 +39,11 @@ TEMPLATE_KINDS = {"model": PLUGIN_FILES, "loss": LOSS_PLUGIN_FILES}
 
 def plugin_variables(name: str, distribution: str | None = None, kind: str = "model") -> dict[str, str]:
     """The values substituted into the plugin templates for model (or loss) ``name``."""
-    if not _NAME.match(name):
+    if not _NAME.fullmatch(name):
         raise ValueError(f"plugin name {name!r} is invalid: use lower-case letters and digits separated by '-' (e.g. my-gan)")
+    if distribution is not None and not _DISTRIBUTION.fullmatch(distribution):
+        raise ValueError(f"--distribution {distribution!r} is invalid: a Python package name is letters, digits, "
+                         "'.', '_' and '-', starting and ending with a letter or digit (e.g. ganzoo-plugin-my-gan)")
     major, minor = (int(part) for part in __version__.split(".")[:2])
     api_major = int(API_VERSION.split(".")[0])
     core_range = f">={major}.{minor},<{major}.{minor + 1}" if major == 0 else f">={major}.{minor},<{major + 1}"
