@@ -290,6 +290,36 @@ def resolve_config(
     return RunConfig(model_name=spec.name, **checked)
 
 
+def with_sample_settings(spec: ModelSpec, config: RunConfig, overrides: Sequence[str]) -> RunConfig:
+    """``config`` with ``--set sample.KEY=VALUE`` overrides applied to its ``[sample]`` section.
+
+    A trained run's model, train and data settings are fixed by its checkpoint, so only ``sample.*`` keys are
+    accepted; a model that declares no ``ModelSpec.sample_config`` has nothing to set.
+    """
+    if not overrides:
+        return config
+    cls = spec.sample_config or SampleConfig
+    values = config.sample.model_dump()
+    sources: dict[str, str] = {}
+    for text in overrides:
+        section, key, value = parse_override(text)
+        if section != "sample":
+            raise ConfigError(f"--set {text!r}: a trained run keeps its {section} settings; only sample.KEY settings "
+                              "(the model's sampler) can change here")
+        if not cls.model_fields:
+            raise ConfigError(f"--set {text!r}: model {spec.name!r} declares no sampling settings")
+        values[key] = value
+        sources[f"sample.{key}"] = f"--set {text}"
+    problems = [_unknown_setting(key, list(cls.model_fields), origin) for key, origin in sources.items()
+                if key.split(".", 1)[1] not in cls.model_fields]
+    if not problems:
+        try:
+            return config.model_copy(update={"sample": cls(**values)})
+        except ValidationError as exc:
+            problems = _format_validation_error(exc, "sample", sources, list(cls.model_fields))
+    raise ConfigError(f"invalid sampling settings for model {spec.name!r}:\n  " + "\n  ".join(problems))
+
+
 def section_classes(spec: ModelSpec) -> dict[str, type[BaseModel]]:
     """The pydantic class of each config section for ``spec``."""
     return {"model": spec.config_class, "train": TrainConfig, "data": DataConfig,

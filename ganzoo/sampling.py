@@ -97,11 +97,14 @@ class Traversal:
 
 
 def traversal_latents(state: GANState, traversal: Traversal, rows: int, generator: torch.Generator,
-                      given: Mapping[str, torch.Tensor] | None = None) -> dict[str, torch.Tensor]:
+                      given: Mapping[str, torch.Tensor] | None = None,
+                      truncation: float | None = None) -> dict[str, torch.Tensor]:
     """Latents for a ``rows x steps`` grid: each row keeps its own draw of the other latents, each column sets the
-    traversed latent (or one of its dimensions) to the next of ``steps`` evenly spaced values."""
+    traversed latent (or one of its dimensions) to the next of ``steps`` evenly spaced values.
+
+    ``given`` values with one row apply to every row, values with ``rows`` rows to their own row."""
     prior = _prior(state.latents, traversal.name)
-    base = state.draw_latents(rows, generator, given=_rows(given, rows))
+    base = state.draw_latents(rows, generator, given=_rows(given, rows), truncation=truncation)
     values = torch.linspace(traversal.low, traversal.high, traversal.steps)
     grid = {name: value.repeat_interleave(traversal.steps, dim=0) for name, value in base.items()}
     column = values.repeat(rows).to(state.device)
@@ -120,11 +123,12 @@ def traversal_latents(state: GANState, traversal: Traversal, rows: int, generato
 
 
 def interpolation_latents(state: GANState, seeds: tuple[int, int], steps: int, rows: int = 1,
-                          given: Mapping[str, torch.Tensor] | None = None) -> dict[str, torch.Tensor]:
+                          given: Mapping[str, torch.Tensor] | None = None,
+                          truncation: float | None = None) -> dict[str, torch.Tensor]:
     """Latents for ``rows`` paths of ``steps`` images from seed ``a``'s draws to seed ``b``'s: spherical
     interpolation (slerp) for normal latents, linear for uniform ones; categorical values switch half-way."""
-    start = state.draw_latents(rows, torch.Generator().manual_seed(seeds[0]), given=_rows(given, rows))
-    end = state.draw_latents(rows, torch.Generator().manual_seed(seeds[1]), given=_rows(given, rows))
+    start, end = (state.draw_latents(rows, torch.Generator().manual_seed(seed), given=_rows(given, rows),
+                                     truncation=truncation) for seed in seeds)
     weights = torch.linspace(0, 1, steps)
     grid: dict[str, torch.Tensor] = {}
     for name, prior in state.latents.items():
@@ -139,8 +143,98 @@ def interpolation_latents(state: GANState, seeds: tuple[int, int], steps: int, r
     return grid
 
 
+@dataclass
+class Interpolation:
+    """An ``--interpolate SEED_A:SEED_B[:STEPS]`` request (8 steps unless given)."""
+
+    seeds: tuple[int, int]
+    steps: int = 8
+
+    @classmethod
+    def parse(cls, text: str) -> Interpolation:
+        parts = text.split(":")
+        try:
+            numbers = [int(part) for part in parts]
+        except ValueError:
+            numbers = []
+        if len(numbers) not in (2, 3) or min(numbers) < 0:
+            raise LatentError(f"--interpolate {text!r}: expected SEED_A:SEED_B[:STEPS] with whole numbers >= 0, e.g. 0:1:8")
+        if len(numbers) == 3 and numbers[2] < 2:
+            raise LatentError(f"--interpolate {text!r}: at least 2 steps are needed")
+        return cls((numbers[0], numbers[1]), *numbers[2:])
+
+
+@dataclass
+class Grid:
+    """Images of a latent grid, ``nrow`` images per row (rows first)."""
+
+    images: torch.Tensor
+    nrow: int
+
+
+def require_latents(state: GANState, option: str) -> None:
+    """Latent options need a noise model that declares latents (translation models have none)."""
+    if state.spec.image_to_image:
+        raise LatentError(f"{option}: model {state.spec.name!r} translates images; it has no latents to choose")
+    if not state.latents:
+        raise LatentError(f"{option}: model {state.spec.name!r} declares no latents")
+
+
+def with_sample_settings(state: GANState, overrides: list[str]) -> None:
+    """Apply ``--set sample.KEY=VALUE`` overrides to the state's ``[sample]`` settings (what samplers read)."""
+    from ganzoo.config import with_sample_settings as override
+
+    state.config = override(state.spec, state.config, overrides)
+
+
+def traversal_grid(state: GANState, traversal: Traversal, num: int, seed: int,
+                   fixed: Mapping[str, torch.Tensor] | None = None, label: int | None = None,
+                   truncation: float | None = None) -> Grid:
+    """A grid whose columns sweep one latent (``traversal.steps`` values) and whose rows are the values of the
+    model's first categorical latent that is neither fixed nor swept, else ``num // steps`` seeded draws.
+
+    ``fixed`` latent values (one value each) hold in every cell; ``label`` fixes the class of a conditional
+    model, whose rows otherwise cycle through the classes.
+    """
+    require_latents(state, "--traverse")
+    fixed = {name: value[:1] for name, value in (fixed or {}).items()}
+    given = dict(fixed)
+    rows = max(1, num // traversal.steps)
+    for name, prior in state.latents.items():
+        if isinstance(prior, Categorical) and name not in fixed and name != traversal.name:
+            rows, given[name] = prior.k, torch.arange(prior.k)
+            break
+    latents = traversal_latents(state, traversal, rows, torch.Generator().manual_seed(seed), given, truncation)
+    return _grid(state, latents, rows, traversal.steps, label)
+
+
+def interpolation_grid(state: GANState, interpolation: Interpolation, num: int,
+                       fixed: Mapping[str, torch.Tensor] | None = None, label: int | None = None,
+                       truncation: float | None = None) -> Grid:
+    """``max(1, num // steps)`` rows, each a path of ``steps`` images from the first seed's draws to the
+    second's (:func:`interpolation_latents`); ``fixed`` latents and ``label`` as for :func:`traversal_grid`."""
+    require_latents(state, "--interpolate")
+    rows = max(1, num // interpolation.steps)
+    fixed = {name: value[:1] for name, value in (fixed or {}).items()}
+    latents = interpolation_latents(state, interpolation.seeds, interpolation.steps, rows, fixed, truncation)
+    return _grid(state, latents, rows, interpolation.steps, label)
+
+
+def _grid(state: GANState, latents: dict[str, torch.Tensor], rows: int, columns: int, label: int | None) -> Grid:
+    labels = None
+    if state.spec.conditional:
+        classes = max(1, int(state.model_config.num_classes))
+        per_row = torch.full((rows,), label) if label is not None else torch.arange(rows) % classes
+        labels = per_row.repeat_interleave(columns).to(state.device)
+    return Grid(sample_images(state, rows * columns, labels=labels, latents=latents), columns)
+
+
 def _rows(given: Mapping[str, torch.Tensor] | None, rows: int) -> dict[str, torch.Tensor] | None:
-    return {name: value[:1].expand(rows, *value.shape[1:]).clone() for name, value in given.items()} if given else None
+    """Per-row values: kept when ``given`` has one per row, else its first value repeated."""
+    if not given:
+        return None
+    return {name: value if len(value) == rows else value[:1].expand(rows, *value.shape[1:]).clone()
+            for name, value in given.items()}
 
 
 def _split(text: str, option: str, form: str) -> tuple[str, str]:

@@ -174,7 +174,7 @@ def floors(entries: list, cache: Path | None) -> list[str]:
     from ganzoo.metrics.protocol import Protocol
     from ganzoo.metrics.reference import source_key
 
-    protocols = {entry.protocol_hash: Protocol(**entry.protocol) for entry in entries}
+    protocols = {entry.protocol_hash: Protocol.from_record(entry.protocol) for entry in entries}
     lines = []
     for digest, protocol in protocols.items():
         extractor = resolve_extractor(protocol.feature_extractor)

@@ -51,7 +51,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "sample",
         help="draw images from a trained run",
         description="Write a grid PNG (--out FILE.png) or a folder of PNGs (--out DIR) from a run's latest "
-        "(or --checkpoint) checkpoint.",
+        "(or --checkpoint) checkpoint. --traverse and --interpolate write latent grids (see `ganzoo info MODEL` "
+        "for a model's latents).",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="examples:\n  ganzoo sample runs/demo --num 16 --seed 3\n"
+        "  ganzoo sample runs/demo --latent z=0.5                  # fix a latent (all its dims, or d1,d2,...)\n"
+        "  ganzoo sample runs/info --traverse c1=-2:2:8            # rows: each value of a categorical code\n"
+        "  ganzoo sample runs/info --latent code=3 --traverse c1=-1:1:8   # rows: seeded draws, code fixed\n"
+        "  ganzoo sample runs/demo --traverse z.0=-2:2:8           # sweep one dimension\n"
+        "  ganzoo sample runs/demo --interpolate 0:1:10 --num 40   # 4 slerp paths from seed 0 to seed 1\n"
+        "  ganzoo sample runs/ppgn --class 3 --set sample.steps=200",
     )
     sample.add_argument("run_dir", type=Path, help="run directory written by `ganzoo train`")
     sample.add_argument("--num", type=int, default=64, help="number of images (default 64)")
@@ -63,6 +72,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     sample.add_argument("--direction", choices=["AtoB", "BtoA"], default="AtoB", help="unpaired translation direction")
     sample.add_argument("--nrow", type=int, help="images per grid row")
     sample.add_argument("--device", default="cpu", help="device to sample on (default cpu)")
+    sample.add_argument("--latent", action="append", default=[], metavar="NAME=VALUE",
+                        help="fix a latent: a class index for categorical latents, one number (every dimension) or "
+                        "comma-separated numbers (repeatable)")
+    grids = sample.add_mutually_exclusive_group()
+    grids.add_argument("--traverse", metavar="NAME[.DIM]=LOW:HIGH:STEPS",
+                       help="grid sweeping one latent across columns; rows are the values of the first categorical "
+                       "latent not fixed, else --num/STEPS seeded draws")
+    grids.add_argument("--interpolate", metavar="SEED_A:SEED_B[:STEPS]",
+                       help="grid of --num/STEPS paths (default 8 steps) from seed A's latents to seed B's "
+                       "(slerp for normal latents)")
+    sample.add_argument("--set", dest="overrides", action="append", default=[], metavar="sample.KEY=VALUE",
+                        help="change one of the model's sampling settings, e.g. --set sample.steps=200 (repeatable)")
     sample.add_argument("--allow-other-plugin", action="store_true",
                        help="load a run trained by another plugin distribution than the one providing its model now")
     sample.set_defaults(handler=run_sample)
@@ -125,32 +146,47 @@ def run_sample(args: argparse.Namespace) -> int:
 
     from ganzoo.checkpoint import load_run
     from ganzoo.images import save_grid, save_images, side_by_side
-    from ganzoo.plugins import get_host
+    from ganzoo.sampling import (Interpolation, Traversal, interpolation_grid, parse_latent_values, require_latents,
+                                 sample_images, traversal_grid, with_sample_settings)
 
     if args.num < 1:
         raise CommandError("--num must be at least 1")
     if args.truncation is not None and args.truncation <= 0:
         raise CommandError(f"--truncation {args.truncation}: the threshold must be positive (e.g. 0.5)")
+    traversal = Traversal.parse(args.traverse) if args.traverse else None
+    interpolation = Interpolation.parse(args.interpolate) if args.interpolate else None
     loaded = load_run(args.run_dir, checkpoint=args.checkpoint, device=args.device)
     spec, state = loaded.spec, loaded.state
     _check_sampling_options(args, spec)
-    host = get_host()
+    with_sample_settings(state, args.overrides)
+    if args.latent:
+        require_latents(state, "--latent")
+    fixed = parse_latent_values(args.latent, state.latents, args.num)
     torch.manual_seed(args.seed)
-    generator = torch.Generator().manual_seed(args.seed)
-    labels = _labels(args, state) if spec.conditional else None
-    inputs = _inputs(args, loaded) if spec.image_to_image else None
-    images = host.call("ganzoo_sample", spec, state=state, num=args.num, labels=labels, inputs=inputs,
-                       truncation=args.truncation, generator=generator,
-                       direction=args.direction if spec.task == "unpaired-image-to-image" else None)
-    nrow = args.nrow or max(1, int(args.num**0.5))
-    out = args.out or args.run_dir / "samples" / f"sample-{args.seed}.png"
+    inputs = None
+    if traversal is not None:
+        grid = traversal_grid(state, traversal, args.num, args.seed, fixed, args.label, args.truncation)
+        images, nrow = grid.images, grid.nrow
+        default_name = f"traverse-{traversal.name}-{args.seed}.png"
+    elif interpolation is not None:
+        grid = interpolation_grid(state, interpolation, args.num, fixed, args.label, args.truncation)
+        images, nrow = grid.images, grid.nrow
+        default_name = "interpolate-{}-{}.png".format(*interpolation.seeds)
+    else:
+        inputs = _inputs(args, loaded) if spec.image_to_image else None
+        images = sample_images(state, args.num, labels=_labels(args, state) if spec.conditional else None,
+                               inputs=inputs, truncation=args.truncation, latents=fixed,
+                               generator=torch.Generator().manual_seed(args.seed), direction=args.direction)
+        nrow = args.nrow or max(1, int(args.num**0.5))
+        default_name = f"sample-{args.seed}.png"
+    out = args.out or args.run_dir / "samples" / default_name
     if out.suffix.lower() == ".png":
         if inputs is not None:
             images, nrow = side_by_side([inputs, images])
         save_grid(images, out, nrow)
     else:
         save_images(images, out)
-    print(f"wrote {args.num} samples of {spec.name} (step {loaded.step}) to {out}", file=sys.stderr)
+    print(f"wrote {len(images)} samples of {spec.name} (step {loaded.step}) to {out}", file=sys.stderr)
     return 0
 
 

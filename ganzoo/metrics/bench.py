@@ -22,7 +22,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import torch
 from ganzoo._version import __version__
-from ganzoo.config import RunConfig, resolve_config
+from ganzoo.config import RunConfig, resolve_config, with_sample_settings
 from ganzoo.data.images import to_uint8
 from ganzoo.metrics.extractors import ResolvedExtractor, resolve_extractor
 from ganzoo.metrics.protocol import (
@@ -400,7 +400,7 @@ def run_benchmark(
         dataset=protocol.dataset,
         protocol_name=protocol.name,
         protocol_hash=protocol.digest(),
-        protocol=protocol.model_dump(mode="json"),
+        protocol=recorded_protocol(target, protocol),
         metric_set=metric_set,
         metrics=values,
         num_samples=generated,
@@ -420,6 +420,15 @@ def run_benchmark(
         loss=target.config.train.loss,
         loss_plugin=target.loss_plugin,
     )
+
+
+def recorded_protocol(target: BenchTarget, protocol: Protocol) -> dict[str, Any]:
+    """The protocol as a result records it; a model with sampling settings adds the values used as ``sample``
+    (not part of the protocol hash: they belong to the model's sampler, as its weights do)."""
+    recorded = protocol.model_dump(mode="json")
+    if target.spec.sample_config is not None:
+        recorded["sample"] = target.config.sample.model_dump(mode="json")
+    return recorded
 
 
 def sample_grid_png(target: BenchTarget, protocol: Protocol, count: int = GRID_SAMPLES) -> bytes:
@@ -527,10 +536,15 @@ def prepare(
     device: str = "cpu",
     **protocol_changes: Any,
 ) -> tuple[BenchTarget, Protocol, ResolvedExtractor]:
-    """Load what to evaluate and resolve the protocol (a run's dataset picks the default preset)."""
+    """Load what to evaluate and resolve the protocol (a run's dataset picks the default preset).
+
+    ``overrides`` (``--set``) configure an untrained model; for a trained run only ``sample.KEY=VALUE`` (the
+    model's sampling settings) may change.
+    """
     path = Path(target)
     if path.is_dir():
         loaded = load_target(path, checkpoint=checkpoint, device=device)
+        loaded.config = loaded.state.config = with_sample_settings(loaded.spec, loaded.config, overrides)
         if loaded.spec.task == "paired-image-to-image":  # a paired model only translates as it was trained
             protocol_changes.setdefault("direction", getattr(loaded.config.data, "direction", None))
         resolved, extractor = resolve_protocol(loaded.spec.task, dataset or loaded.config.data.dataset, protocol,

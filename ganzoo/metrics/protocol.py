@@ -80,6 +80,11 @@ class Protocol(BaseModel):
         canonical = json.dumps(self.hashed_fields(), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
 
+    @classmethod
+    def from_record(cls, recorded: Mapping[str, Any]) -> "Protocol":
+        """The protocol of a bench result's ``protocol`` dict (less the model's ``sample`` settings it may add)."""
+        return cls(**{key: value for key, value in recorded.items() if key != "sample"})
+
     def with_changes(self, **changes: Any) -> "Protocol":
         """A validated copy with some fields changed (``None`` values are ignored)."""
         changes = {key: value for key, value in changes.items() if value is not None}
