@@ -28,7 +28,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     bench.add_argument("--set-protocol", action="append", default=[], metavar="FIELD=VALUE",
                        help="change any protocol field, e.g. kid_subset_size=100 (repeatable)")
     bench.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE",
-                       help="config override for an untrained MODEL (repeatable)")
+                       help="config override for an untrained MODEL; for a run only sample.KEY=VALUE, the model's "
+                       "sampling settings, recorded in the result's protocol (repeatable)")
     bench.add_argument("--device", default="cpu", help="cpu, cuda, ... (default: cpu)")
     bench.add_argument("--allow-other-plugin", action="store_true",
                        help="load a run trained by another plugin distribution than the one providing its model now")
