@@ -311,13 +311,20 @@ class GANState:
             )
 
     def update_ema(self) -> None:
-        """Fold the current generator weights into the EMA (before ``train.ema_start`` the EMA copies them)."""
+        """Fold the current generator weights into the EMA (before ``train.ema_start`` the EMA copies them).
+
+        Spectral norms' ``u``/``v`` buffers are averaged like the other buffers, which leaves them off the unit
+        sphere; one power iteration on the averaged weight puts them back (:mod:`ganzoo.nn.spectral`).
+        """
+        from ganzoo.nn.spectral import refresh_spectral_norms
+
         for name, averaged in self.ema.items():
             source = self.unwrapped(name)
             if self.step < self.config.train.ema_start:
                 averaged.module.load_state_dict(source.state_dict())
             else:
                 averaged.update_parameters(source)
+                refresh_spectral_norms(averaged.module)
 
 
 def _keep_kernel_choice(optimizer: torch.optim.Optimizer) -> None:
