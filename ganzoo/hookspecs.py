@@ -81,7 +81,7 @@ def ganzoo_build_discriminator(model: ModelSpec, config: ModelConfig) -> nn.Modu
     """Build the discriminator / critic network(s) of ``model``.
 
     Return one ``nn.Module`` (named ``"discriminator"``) or a mapping of names to modules (cyclegan's
-    ``d_a``/``d_b``, infogan's Q head).  Discriminators return raw scores (logits), one per sample or a
+    ``d_a``/``d_b``; infogan's Q head is a head of its one discriminator).  Discriminators return raw scores (logits), one per sample or a
     patch map; conditional ones are called as ``D(x, y)``.  Required: the core has no default.
     """
 

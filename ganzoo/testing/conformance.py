@@ -198,7 +198,7 @@ class ConformanceSuite:
             expected_channels = target_channels(config)
         else:
             with torch.no_grad():
-                images = state.generate(state.noise(2), state.random_labels(2), network=state.generator_names[0])
+                images = state.generate(state.draw_latents(2), state.random_labels(2), network=state.generator_names[0])
             expected_channels = config.channels
         size = config.image_size
         assert images.shape == (2, expected_channels, size, size), f"generator output shape {tuple(images.shape)}"
@@ -240,7 +240,7 @@ class ConformanceSuite:
         labels = batch.get("label")
         discriminator_names = [n for n in state.networks if n not in state.generator_names]
         generator, discriminator = state.generator_names[0], discriminator_names[0]
-        fake = state.generate(state.noise(self.batch_size), labels, network=generator)
+        fake = state.generate(state.draw_latents(self.batch_size), labels, network=generator)
         d_loss = state.loss.discriminator_loss(
             state.discriminate(batch["image"], labels, network=discriminator), state.discriminate(fake.detach(), labels, network=discriminator)
         )

@@ -1,0 +1,5 @@
+"""InfoGAN passes the ganzoo conformance kit."""
+
+from ganzoo.testing import conformance_tests
+
+TestConformance = conformance_tests(plugin="infogan")
