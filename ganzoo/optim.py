@@ -114,6 +114,18 @@ def optimizer_settings(train: TrainConfig, optimizer_name: str, roles: Mapping[s
     return network_settings(train, optimizer_name, roles.get(optimizer_name, "discriminator"))
 
 
+def optimizer_roles(optimizers: Mapping[str, torch.optim.Optimizer], networks: Mapping[str, nn.Module],
+                    roles: Mapping[str, str]) -> dict[str, str]:
+    """The role of each optimizer: its network's, or for a plugin's group (cyclegan's ``generators`` over two
+    networks) the one role of the networks whose parameters it updates (``discriminator`` when mixed)."""
+    owner = {id(p): roles.get(name, "discriminator") for name, net in networks.items() for p in net.parameters()}
+    result = {}
+    for name, optimizer in optimizers.items():
+        found = {owner[id(p)] for p in _tensors(optimizer.param_groups) if id(p) in owner}
+        result[name] = roles.get(name) or (found.pop() if len(found) == 1 else "discriminator")
+    return result
+
+
 class Schedules:
     """The lr schedule of each optimizer; :meth:`at` puts every optimizer's lr at ``base * factor(step)``.
 

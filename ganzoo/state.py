@@ -19,7 +19,7 @@ from ganzoo.augment import Augmenter, build_augmenter
 from ganzoo.config import ConfigError, RunConfig
 from ganzoo.latents import Latent, draw_latents, validate_latents
 from ganzoo.losses import GANLoss, batchnorm_layers
-from ganzoo.optim import Schedules
+from ganzoo.optim import Schedules, optimizer_roles
 from ganzoo.optim import default_optimizers as _optimizers_by_role
 from ganzoo.plugins import PluginHost, get_host
 from ganzoo.specs import ROLES, ModelSpec
@@ -130,7 +130,7 @@ class GANState:
         self.latents: dict[str, Latent] = dict(latents) if latents is not None else (
             {} if spec.image_to_image else {"z": _normal(config.model.latent_dim)}
         )
-        self.schedules = Schedules(optimizers, config.train, self.roles)
+        self.schedules = Schedules(optimizers, config.train, optimizer_roles(optimizers, networks, self.roles))
         self.host: PluginHost = get_host()
         self.step = 0
         self.extras: dict[str, Any] = {}

@@ -9,7 +9,7 @@ from torch import nn
 from ganzoo.nn.image_pool import ImagePool
 from ganzoo.nn.patchgan import PatchDiscriminator, max_patch_layers, patch_output_size, receptive_field
 from ganzoo.nn.resnet_generator import ResidualBlock, ResnetGenerator, resnet_blocks_for
-from ganzoo.nn.translation import linear_decay_factor, translate_images
+from ganzoo.nn.translation import translate_images
 from ganzoo.nn.unet import UNetGenerator, unet_downsamplings
 
 
@@ -133,8 +133,3 @@ def test_translate_images_restores_modes_and_keeps_the_training_rng() -> None:
     plain = translate_images(net, images)
     assert torch.equal(plain, translate_images(net, images, torch.Generator().manual_seed(9)))  # no dropout: no noise
 
-
-@pytest.mark.parametrize(("step", "factor"), [(0, 1.0), (49, 1.0), (50, 1.0), (75, 0.5), (99, 0.02)])
-def test_linear_decay_factor(step: int, factor: float) -> None:
-    assert linear_decay_factor(step, total_steps=100, decay_start=50) == pytest.approx(factor)
-    assert linear_decay_factor(step, total_steps=100, decay_start=100) == 1.0  # decay starting at the end: constant

@@ -1,9 +1,11 @@
-"""Helpers shared by image-to-image models: running a generator for inference, and the linear lr decay."""
+"""Running an image-to-image generator for inference (shared by pix2pix and cyclegan).
+
+Their linear lr decay is the core's ``train.lr_schedule = "linear"`` (:mod:`ganzoo.optim`)."""
 
 from __future__ import annotations
 
 from contextlib import contextmanager
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Iterator
 
 import torch
 from torch import nn
@@ -62,31 +64,3 @@ def _frozen_running_statistics(net: nn.Module) -> Iterator[None]:
         for module, buffers in saved:
             for name, value in buffers.items():
                 getattr(module, name).copy_(value)
-
-
-def linear_decay_factor(step: int, total_steps: int, decay_start: int) -> float:
-    """1 until ``decay_start``, then linearly down to 0 at ``total_steps`` (CycleGAN's/pix2pix's ``linear`` policy)."""
-    if step < decay_start or total_steps <= decay_start:
-        return 1.0
-    return max(0.0, 1.0 - (step - decay_start) / (total_steps - decay_start))
-
-
-def set_learning_rate(optimizers: Iterable[torch.optim.Optimizer], base_lr: float, factor: float) -> None:
-    """Set every parameter group of ``optimizers`` to ``base_lr * factor`` (a pure function of the step:
-    resumed runs need no scheduler state)."""
-    for optimizer in optimizers:
-        for group in optimizer.param_groups:
-            group["lr"] = base_lr * factor
-
-
-def decay_learning_rates(state: Any, base_lrs: Mapping[str, float], decay_start: int | None) -> float:
-    """Set the lr of each optimizer named in ``base_lrs`` for ``state.step`` under the linear policy.
-
-    ``decay_start`` ``None`` starts the decay half-way through ``train.steps`` (the references' 100 constant +
-    100 decaying epochs).  Returns the factor applied.
-    """
-    total = state.config.train.steps
-    factor = linear_decay_factor(state.step, total, total // 2 if decay_start is None else decay_start)
-    for name, base_lr in base_lrs.items():
-        set_learning_rate([state.optimizers[name]], base_lr, factor)
-    return factor

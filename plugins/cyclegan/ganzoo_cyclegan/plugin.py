@@ -14,7 +14,7 @@ from pydantic import Field, field_validator, model_validator
 
 from ganzoo import ModelConfig, ModelSpec, hookimpl
 
-GANZOO_API = ">=1.0,<2"
+GANZOO_API = ">=2,<3"
 DIRECTIONS = ("AtoB", "BtoA")
 GENERATORS = {"AtoB": "g_ab", "BtoA": "g_ba"}
 
@@ -35,9 +35,6 @@ class CycleGANConfig(ModelConfig):
         0.5, ge=0, description="identity-loss weight as a fraction of lambda_cycle (0 disables it)"
     )
     pool_size: int = Field(50, ge=0, description="generated images kept per discriminator (0: no history)")
-    lr_decay_start: int | None = Field(
-        None, ge=0, description="step from which lr decays linearly to 0 at train.steps (None: half of train.steps)"
-    )
 
     @field_validator("image_size")
     @classmethod
@@ -72,11 +69,13 @@ def ganzoo_register_models(register: Callable[[ModelSpec], None]) -> None:
             "Adversarial Networks. ICCV 2017. arXiv:1703.10593",
             description="Two ResNet generators and two PatchGANs trained with least-squares, cycle-consistency "
             "and identity losses on unpaired domains.",
+            # lr constant for the first half of train.steps, then linearly to 0 (the core's "linear" schedule)
             train_defaults={"loss": "least-squares", "lr_g": 2e-4, "lr_d": 2e-4, "beta1": 0.5, "beta2": 0.999,
-                            "n_critic": 1, "batch_size": 1},
+                            "n_critic": 1, "batch_size": 1, "lr_schedule": "linear"},
             data_defaults={"dataset": "shapes-unpaired", "augment": ["jitter", "flip"]},  # the paper's 286 -> 256 jitter, mirror
             tiny_config={"image_size": 16, "ngf": 4, "ndf": 4, "n_blocks": 1, "d_layers": 2, "pool_size": 3},
             tags=("image-to-image", "unpaired", "resnet", "patchgan", "cycle-consistency"),
+            train_settings=("loss",),  # its own step: no gradient penalty, critic steps or DiffAugment
         )
     )
 
@@ -101,17 +100,18 @@ def ganzoo_build_discriminator(config: CycleGANConfig) -> Any:
 
 @hookimpl
 def ganzoo_configure_optimizers(config: Any, networks: Mapping[str, Any]) -> Any:
-    """As the reference: one Adam over both generators (``generators``), one over both discriminators."""
+    """As the reference: one optimizer over both generators (``generators``), one over both discriminators
+    (``discriminators``), built from the core's settings (``train.optimizer``, ``lr_g``/``lr_d``, betas,
+    ``[train.optim.generators]`` / ``[train.optim.discriminators]``); the trainer applies ``train.lr_schedule``."""
     import itertools
 
-    import torch
+    from ganzoo.optim import make_optimizer, network_settings
 
-    train = config.train
-    betas = (train.beta1, train.beta2)
     generators = itertools.chain(networks["g_ab"].parameters(), networks["g_ba"].parameters())
     discriminators = itertools.chain(networks["d_a"].parameters(), networks["d_b"].parameters())
-    return {"generators": torch.optim.Adam(generators, lr=train.lr_g, betas=betas),
-            "discriminators": torch.optim.Adam(discriminators, lr=train.lr_d, betas=betas)}
+    return {"generators": make_optimizer(generators, network_settings(config.train, "generators", "generator")),
+            "discriminators": make_optimizer(discriminators,
+                                             network_settings(config.train, "discriminators", "discriminator"))}
 
 
 @hookimpl
@@ -128,15 +128,10 @@ def ganzoo_extra_state(state: Any) -> Mapping[str, Any]:
 def ganzoo_train_step(state: Any, batches: Any) -> Mapping[str, float]:
     """The reference update: generators on adversarial + cycle + identity losses, then both
     discriminators on real images against pooled fakes (each D loss halved)."""
-    from ganzoo.nn.translation import decay_learning_rates
-
-    train = state.config.train
-    factor = decay_learning_rates(state, {"generators": train.lr_g, "discriminators": train.lr_d},
-                                  state.model_config.lr_decay_start)
     batch = batches.next()
     metrics, fake_a, fake_b = _generator_step(state, batch["a"], batch["b"])
     metrics.update(_discriminator_step(state, batch["a"], batch["b"], fake_a, fake_b))
-    metrics["lr_factor"] = factor
+    metrics["lr_factor"] = state.schedules.factor("generators", state.step)
     return metrics
 
 

@@ -91,15 +91,26 @@ def test_image_pools_fill_and_survive_a_checkpoint_round_trip() -> None:
 
 
 def test_learning_rate_is_constant_then_decays_linearly_to_zero() -> None:
-    state = build_tiny_state("cyclegan", steps=100)
-    state.config.model.lr_decay_start = 60
+    """The core's linear schedule over the plugin's optimizer groups (the trainer sets each step's lr)."""
+    state = build_tiny_state("cyclegan", steps=100, lr_decay_start=60)
     batches = synthetic_batches(state)
     factors = {}
     for step in (0, 59, 60, 80, 99):
         state.step = step
+        state.schedules.at(step)
         factors[step] = _step(state, batches)["lr_factor"]
     assert factors == pytest.approx({0: 1.0, 59: 1.0, 60: 1.0, 80: 0.5, 99: 0.025})
     assert state.optimizers["discriminators"].param_groups[0]["lr"] == pytest.approx(2e-4 * 0.025)
+    assert state.optimizers["generators"].param_groups[0]["lr"] == pytest.approx(2e-4 * 0.025)
+
+
+def test_optimizer_groups_take_the_role_of_their_networks() -> None:
+    """[train.optim.generator] (the role) reaches the group over both generators; lr_g / lr_d split as before."""
+    state = build_tiny_state("cyclegan", steps=10, lr_g=1e-3, optim={"generator": {"lr_schedule": "cosine"}})
+    assert state.optimizers["generators"].param_groups[0]["lr"] == pytest.approx(1e-3)
+    assert state.optimizers["discriminators"].param_groups[0]["lr"] == pytest.approx(2e-4)
+    assert state.schedules.settings["generators"]["lr_schedule"] == "cosine"
+    assert state.schedules.settings["discriminators"]["lr_schedule"] == "linear"
 
 
 def test_directions_use_the_matching_generator() -> None:

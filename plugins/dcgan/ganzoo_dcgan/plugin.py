@@ -8,7 +8,7 @@ from pydantic import Field, field_validator
 
 from ganzoo import ModelConfig, ModelSpec, hookimpl
 
-GANZOO_API = ">=1.0,<2"
+GANZOO_API = ">=2,<3"
 
 
 class DCGANConfig(ModelConfig):

@@ -12,7 +12,7 @@ from pydantic import Field, field_validator, model_validator
 
 from ganzoo import ModelConfig, ModelSpec, hookimpl
 
-GANZOO_API = ">=1.0,<2"
+GANZOO_API = ">=2,<3"
 
 
 class Pix2PixConfig(ModelConfig):
@@ -35,9 +35,6 @@ class Pix2PixConfig(ModelConfig):
         "false: BatchNorm running statistics)"
     )
     lambda_l1: float = Field(100.0, ge=0, description="weight of the L1 loss to the target")
-    lr_decay_start: int | None = Field(
-        None, ge=0, description="step from which lr decays linearly to 0 at train.steps (None: half of train.steps)"
-    )
 
     @field_validator("image_size")
     @classmethod
@@ -65,10 +62,12 @@ def ganzoo_register_models(register: Callable[[ModelSpec], None]) -> None:
             "CVPR 2017. arXiv:1611.07004",
             description="Conditional GAN for paired translation: U-Net generator, PatchGAN on (input, output), "
             "adversarial + 100 x L1 loss.",
+            # lr constant for the first half of train.steps, then linearly to 0 (the core's "linear" schedule)
             train_defaults={"loss": "non-saturating", "lr_g": 2e-4, "lr_d": 2e-4, "beta1": 0.5, "beta2": 0.999,
-                            "n_critic": 1, "batch_size": 1},
+                            "n_critic": 1, "batch_size": 1, "lr_schedule": "linear"},
             data_defaults={"dataset": "shapes-paired", "augment": ["jitter", "flip"]},  # the paper's 286 -> 256 jitter, mirror
             tiny_config={"image_size": 16, "ngf": 4, "ndf": 4, "d_layers": 2, "dropout_blocks": 1},
+            train_settings=("loss",),  # its own step: one D and one G update, no gradient penalty or DiffAugment
             tags=("image-to-image", "paired", "u-net", "patchgan"),
         )
     )
@@ -96,11 +95,7 @@ def ganzoo_train_step(state: Any, batches: Any) -> Mapping[str, float]:
     """One D step on (input, target) vs (input, G(input)), then one G step on adversarial + lambda * L1."""
     import torch.nn.functional as F
 
-    from ganzoo.nn.translation import decay_learning_rates
-
-    config, train = state.model_config, state.config.train
-    factor = decay_learning_rates(state, {"generator": train.lr_g, "discriminator": train.lr_d}, config.lr_decay_start)
-
+    config = state.model_config
     batch = batches.next()
     source, target = batch["input"], batch["image"]
     generator, discriminator = state.networks["generator"], state.networks["discriminator"]
@@ -117,7 +112,7 @@ def ganzoo_train_step(state: Any, batches: Any) -> Mapping[str, float]:
     state.optimize("generator", g_loss)
     return {"loss_d": float(d_loss.detach()), "loss_g": float(g_loss.detach()), "loss_g_gan": float(adversarial.detach()),
             "l1": float(l1.detach()), "d_real": float(real_scores.detach().mean()),
-            "d_fake": float(fake_scores.detach().mean()), "lr_factor": factor}
+            "d_fake": float(fake_scores.detach().mean()), "lr_factor": state.schedules.factor("generator", state.step)}
 
 
 @hookimpl

@@ -79,14 +79,17 @@ def test_sample_needs_inputs() -> None:
 
 
 def test_learning_rate_decays_linearly_in_the_second_half() -> None:
+    """The core's linear schedule (the trainer sets each step's lr), not a private copy in the step."""
     state = build_tiny_state("pix2pix", steps=10)
     batches = synthetic_batches(state)
     factors = []
     for step in (0, 4, 5, 8):
         state.step = step
+        state.schedules.at(step)
         factors.append(get_host().call("ganzoo_train_step", "pix2pix", state=state, batches=batches)["lr_factor"])
     assert factors == pytest.approx([1.0, 1.0, 1.0, 0.4])
     assert state.optimizers["generator"].param_groups[0]["lr"] == pytest.approx(2e-4 * 0.4)
+    assert state.optimizers["discriminator"].param_groups[0]["lr"] == pytest.approx(2e-4 * 0.4)
 
 
 def _shuffled_batches(dataset: ShapesDataset, batch_size: int) -> Iterator[dict[str, torch.Tensor]]:

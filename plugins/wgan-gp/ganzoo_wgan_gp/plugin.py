@@ -8,7 +8,7 @@ from pydantic import Field
 
 from ganzoo import LossSpec, ModelConfig, ModelSpec, hookimpl
 
-GANZOO_API = ">=1.0,<2"
+GANZOO_API = ">=2,<3"
 GRADIENT_PENALTY_WEIGHT = 10.0  # lambda in Gulrajani et al., Algorithm 1
 
 
