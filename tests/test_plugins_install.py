@@ -69,7 +69,7 @@ def test_official_plugins_install_and_uninstall(ganzoo_isolated_env: IsolatedEnv
 
 
 @pytest.mark.slow  # ~8 s each: a pytest run inside the isolated environment
-@pytest.mark.parametrize("plugin", ["dcgan", "wgan-gp", "ppgn", "lapgan", "infogan"])
+@pytest.mark.parametrize("plugin", ["dcgan", "wgan-gp", "ppgn", "lapgan", "infogan", "sagan"])
 def test_each_official_plugin_passes_its_own_tests_when_installed_alone(
     ganzoo_isolated_env: IsolatedEnvironment, tmp_path: Path, plugin: str
 ) -> None:
@@ -78,7 +78,7 @@ def test_each_official_plugin_passes_its_own_tests_when_installed_alone(
     shutil.copytree(REPO / "plugins" / plugin, source, ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))
     env.pip("install", *PIP_OFFLINE, source)
     try:
-        rows = listed(env.ganzoo("list", "--json"))  # only this plugin's models (lapgan also registers lapgan-cc)
+        rows = listed(env.ganzoo("list", "--json"))  # only this plugin's models (lapgan also registers lapgan-cc, sagan sagan-uncond)
         assert plugin in rows and {row["plugin"] for row in rows.values()} == {f"ganzoo-plugin-{plugin}"}
         result = env.run("-m", "pytest", "-q", "-p", "no:cacheprovider", "tests", cwd=source, check=False,
                          env=env.environ(OMP_NUM_THREADS="1"))

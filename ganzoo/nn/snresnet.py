@@ -128,6 +128,15 @@ def discriminator_plan(image_size: int, channels: int, width: int) -> list[tuple
     return [(cin, cout, index < len(outs) - 1) for index, (cin, cout) in enumerate(zip(ins, outs))]
 
 
+def discriminator_resolutions(image_size: int) -> list[int]:
+    """The output resolution of each block of :func:`discriminator_plan`."""
+    resolutions, size = [], image_size
+    for _, _, down in discriminator_plan(image_size, 1, 1):
+        size //= 2 if down else 1
+        resolutions.append(size)
+    return resolutions
+
+
 class SNResNetGenerator(nn.Module):
     """``z`` (and labels ``y``) -> SN linear to 4x4 -> :class:`GBlock` stages -> BN-ReLU-SN conv3x3-tanh.
 
@@ -209,10 +218,7 @@ class SNResNetDiscriminator(nn.Module):
         plan = discriminator_plan(image_size, channels, width)
         self.blocks = nn.ModuleList(DBlock(cin, cout, down, preactivation=index > 0, spectral_norm=spectral_norm)
                                     for index, (cin, cout, down) in enumerate(plan))
-        resolutions, size = [], image_size
-        for _, _, down in plan:
-            size //= 2 if down else 1
-            resolutions.append(size)
+        resolutions = discriminator_resolutions(image_size)
         if attention_resolution and attention_resolution not in resolutions:
             raise ValueError(f"attention_resolution {attention_resolution} is not a discriminator feature resolution "
                              f"(allowed: {', '.join(map(str, sorted(set(resolutions), reverse=True)))})")
