@@ -69,7 +69,7 @@ def test_official_plugins_install_and_uninstall(ganzoo_isolated_env: IsolatedEnv
 
 
 @pytest.mark.slow  # ~8 s each: a pytest run inside the isolated environment
-@pytest.mark.parametrize("plugin", ["dcgan", "wgan-gp", "ppgn", "lapgan", "infogan", "sagan"])
+@pytest.mark.parametrize("plugin", ["dcgan", "wgan-gp", "ppgn", "lapgan", "infogan", "sagan", "biggan-lite"])
 def test_each_official_plugin_passes_its_own_tests_when_installed_alone(
     ganzoo_isolated_env: IsolatedEnvironment, tmp_path: Path, plugin: str
 ) -> None:
