@@ -401,14 +401,16 @@ def run_config(run_dir: str | Path, spec: ModelSpec | None = None) -> RunConfig:
 
 def load_run(run_dir: str | Path, checkpoint: str | None = None, device: str | torch.device = "cpu") -> LoadedRun:
     """Restore a trained run (its ``latest`` checkpoint or the named one) as an eval-ready state on ``device``."""
+    from ganzoo.devices import resolve_device
     from ganzoo.plugins import get_host
     from ganzoo.state import build_state
 
+    device = resolve_device(device)
     run_dir = Path(run_dir)
     path = resolve_checkpoint(run_dir, checkpoint)
     config = run_config(path)  # the config the checkpoint was taken with
     spec = get_host().get_model(config.model_name)
-    state = build_state(spec, config, device=torch.device(device), inference=True)
+    state = build_state(spec, config, device=device, inference=True)
     meta = restore_checkpoint(state, path, rng=False)
     state.eval()
     return LoadedRun(spec, config, state, int(meta["step"]), run_dir, path, meta.get("train_seconds"), meta)

@@ -14,7 +14,16 @@ from pathlib import Path
 from typing import Any, Literal, Mapping, Sequence
 
 import tomli_w
-from pydantic import BaseModel, ConfigDict, Field, SerializeAsAny, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializeAsAny,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from ganzoo.fileio import atomic_write_text
 from ganzoo.specs import STEP_SETTINGS, ModelSpec
@@ -29,9 +38,20 @@ class ConfigError(ValueError):
 
 
 class StrictModel(BaseModel):
-    """Base for all config sections: unknown keys are errors (a typo must not be silently ignored)."""
+    """Base for all config sections: unknown keys are errors (a typo must not be silently ignored), numbers are
+    finite (``inf``/``nan`` are no learning rates) and ``true``/``false`` are no numbers."""
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_bool_as_number(cls, value: Any, info: ValidationInfo) -> Any:
+        if isinstance(value, bool) and info.field_name in cls.model_fields:
+            annotation = cls.model_fields[info.field_name].annotation
+            accepted = set(getattr(annotation, "__args__", ())) | {annotation}
+            if bool not in accepted and accepted & {int, float}:
+                raise ValueError(f"expected a number, not {str(value).lower()}")
+        return value
 
 
 class ModelConfig(StrictModel):
@@ -41,6 +61,16 @@ class ModelConfig(StrictModel):
     channels: int = Field(3, ge=1, le=4, description="image channels (1 grey, 3 RGB)")
     num_classes: int = Field(0, ge=0, description="number of classes for conditional models (0: unconditional)")
     latent_dim: int = Field(100, ge=1, description="size of the noise vector z")
+
+    @model_validator(mode="after")
+    def _core_limits(self) -> ModelConfig:
+        """The core's bounds hold even where a plugin redeclares the field without them (image_size=4096 would
+        ask for ~100 GB before the first step)."""
+        for name, low, high in (("image_size", 4, 2048), ("channels", 1, 4)):
+            value = getattr(self, name, None)
+            if isinstance(value, int) and not low <= value <= high:
+                raise ValueError(f"{name} = {value}: must be within {low}..{high} (ganzoo's limit)")
+        return self
 
 
 def split_names(value: Any) -> Any:
@@ -195,10 +225,13 @@ def _format_validation_error(
         ctx = err.get("ctx") or {}
         if "expected" in ctx and str(ctx["expected"]) not in err["msg"]:
             allowed = f" (allowed: {ctx['expected']})"
-        if err["type"] == "extra_forbidden":
+        if not field and err["type"] == "value_error":  # a whole-section check naming its own field first
+            message = err["msg"].removeprefix("Value error, ")
+            lines.append(f"{section}.{message} (from {sources.get(f'{section}.{message.split()[0]}', 'defaults')})")
+        elif err["type"] == "extra_forbidden":
             lines.append(_unknown_setting(key, known, origin))
         else:
-            lines.append(f"{key} = {value!r}: {err['msg']}{allowed} (from {origin})")
+            lines.append(f"{key} = {value!r}: {err['msg'].removeprefix('Value error, ')}{allowed} (from {origin})")
     return lines
 
 

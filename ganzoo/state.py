@@ -65,18 +65,10 @@ def _as_network_dict(result: nn.Module | Mapping[str, nn.Module], default_name: 
 
 
 def resolve_device(name: str) -> torch.device:
-    """``auto`` picks CUDA, then MPS, then CPU; an unavailable device is a clear error."""
-    if name == "auto":
-        if torch.cuda.is_available():
-            return torch.device("cuda")
-        if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
-            return torch.device("mps")
-        return torch.device("cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise ConfigError("train.device = 'cuda' but no CUDA device is available (allowed here: auto, cpu)")
-    if name == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
-        raise ConfigError("train.device = 'mps' but MPS is not available (allowed here: auto, cpu)")
-    return torch.device(name)
+    """``train.device``: ``auto`` picks CUDA, then MPS, then CPU; an unavailable device is a clear error."""
+    from ganzoo.devices import resolve_device as resolve
+
+    return resolve(name, setting="train.device")
 
 
 def configure_backends(device: torch.device, tf32: bool = True) -> None:

@@ -46,6 +46,9 @@ def dataset_help() -> str:
     return "\n".join(lines)
 
 
+IMAGE_CHANNELS = (1, 3, 4)
+
+
 def build_dataset(data: DataConfig, model: ModelConfig, task: str, split: str | None = None) -> Dataset:
     """The dataset ``data.dataset`` at ``model``'s resolution and channels, checked against ``task``.
 
@@ -54,6 +57,8 @@ def build_dataset(data: DataConfig, model: ModelConfig, task: str, split: str | 
     """
     split = split or data.split
     name = data.dataset
+    if int(model.channels) not in IMAGE_CHANNELS:
+        raise DataError(f"model.channels = {model.channels}: images have 1 (grey), 3 (RGB) or 4 (RGBA) channels")
     dataset = _build(name, name.lower(), data, model, task, split)
     check_task(dataset, task, name, int(getattr(model, "num_classes", 0) or 0))
     return dataset

@@ -32,7 +32,7 @@ def open_image(path: str | Path, channels: int) -> Image.Image:
         with Image.open(path) as image:
             image.load()
             return image.convert(mode)
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError, ValueError) as exc:
         raise DataError(f"cannot decode image {path}: {exc}") from exc
 
 

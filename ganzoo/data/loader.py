@@ -35,6 +35,14 @@ class _EpochBatchSampler(Sampler[list[int]]):
             yield indices[batch * self.batch_size:(batch + 1) * self.batch_size]
 
 
+def _worker_message(text: str) -> str:
+    """The original one-line message of an error re-raised from a DataLoader worker (its last line)."""
+    if "Original Traceback" not in text:
+        return text
+    last = text.rstrip().splitlines()[-1]
+    return last.split(": ", 1)[1] if last.startswith(DataError.__module__) and ": " in last else last
+
+
 class EpochLoader:
     """Full batches of ``dataset`` in the order of ``(seed, epoch)``, starting anywhere in an epoch.
 
@@ -79,7 +87,10 @@ class EpochLoader:
         """Batches of ``epoch`` from batch ``start`` on."""
         self.batch_sampler.set_position(epoch, start)
         if self.loader is not None:
-            yield from self.loader
+            try:
+                yield from self.loader
+            except DataError as exc:  # from a worker process: its message carries the worker's whole traceback
+                raise DataError(_worker_message(str(exc))) from None
             return
         assert self.tensors is not None
         for indices in self.batch_sampler:

@@ -189,6 +189,9 @@ def load_target(
     An untrained model is built at the protocol's resolution and channels (``--set`` overrides apply),
     which gives the "untrained generator" baseline of a protocol.
     """
+    from ganzoo.devices import resolve_device
+
+    device = resolve_device(device)
     path = Path(target)
     if path.is_dir():
         return _load_run(path, checkpoint, device)
