@@ -233,6 +233,20 @@ def list_checkpoints(run_dir: str | Path) -> list[Path]:
     return [path for _, path in sorted(found)]
 
 
+def incomplete_checkpoints(run_dir: str | Path) -> dict[Path, str]:
+    """``step-N`` folders that lack a file, each with what is wrong (a finished save is never incomplete)."""
+    root = Path(run_dir) / CHECKPOINT_DIR
+    if not root.is_dir():
+        return {}
+    damaged = {}
+    for path in sorted(root.iterdir()):
+        if _NAME.match(path.name) and path.is_dir():
+            missing = [name for name in _FILES if not (path / name).is_file()]
+            if missing:
+                damaged[path] = f"{', '.join(missing)} missing or not a file"
+    return damaged
+
+
 def resolve_checkpoint(run_dir: str | Path, checkpoint: str | None = None) -> Path:
     """The folder of checkpoint ``checkpoint`` (a name like ``step-000500``, a step number, a path or
     ``latest``/``None``) in ``run_dir``."""
@@ -242,6 +256,10 @@ def resolve_checkpoint(run_dir: str | Path, checkpoint: str | None = None) -> Pa
         named = _latest_pointer(run_dir)
         if named is not None and named in available:
             return named
+        damaged = incomplete_checkpoints(run_dir)  # an older complete one is used instead (as after a torn delete)
+        if not available and damaged:
+            path, problem = next(iter(damaged.items()))
+            raise CheckpointError(f"{run_dir} has no usable checkpoint: {path} is damaged: {problem}")
         if not available:
             raise CheckpointError(f"{run_dir} has no checkpoints (expected {run_dir / CHECKPOINT_DIR}/step-*/)")
         return available[-1]  # the pointer names a checkpoint that is gone (pruned or never completed)

@@ -83,9 +83,9 @@ class RunLock:
             raise RunDirError(f"cannot write into run directory {self.run_dir}: {exc.strerror or exc}") from None
 
     def _open(self) -> IO[str]:
-        if self.run_dir.exists() and not self.run_dir.is_dir():
-            raise RunDirError(f"{self.run_dir} is a file, not a run directory; choose another --out")
         try:
+            if self.run_dir.exists() and not self.run_dir.is_dir():
+                raise RunDirError(f"{self.run_dir} is a file, not a run directory; choose another --out")
             self._created = not self.run_dir.exists()
             self.run_dir.mkdir(parents=True, exist_ok=True)
             return open(self.path, "a+", encoding="utf-8")

@@ -10,6 +10,7 @@ it has no parameter for.  Callers never wrap sampling in ``no_grad``: samplers d
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Any, Mapping
 
@@ -18,6 +19,46 @@ import torch
 from ganzoo.latents import Categorical, Latent, LatentError, Normal, slerp
 from ganzoo.plugins import PluginHost
 from ganzoo.state import GANState
+
+
+SAMPLE_CHUNK = 512
+"""Images generated per ``ganzoo_sample`` call: larger requests are drawn in chunks (bounded activations)."""
+IMAGE_COPIES = 3
+"""Float images held at once while sampling and saving: the samples, the grid and its uint8 copy."""
+
+
+class SampleMemoryError(ValueError):
+    """A sampling request whose images cannot fit in this machine's memory; the message says how much fits."""
+
+
+def available_memory() -> int | None:
+    """Bytes of memory available to new allocations (``MemAvailable``), or None where it cannot be told."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def check_sample_memory(state: GANState, num: int, what: str = "--num") -> None:
+    """Refuse ``num`` images that would not fit in memory (estimated from the model's image size and channels)."""
+    config = state.model_config
+    per_image = int(getattr(config, "channels", 3)) * int(getattr(config, "image_size", 64)) ** 2 * 4 * IMAGE_COPIES
+    available = available_memory()
+    if available is None or num * per_image <= available * 0.8:
+        return
+    fits = max(1, int(available * 0.8) // per_image)
+    raise SampleMemoryError(
+        f"{what} {num}: {num} images of {config.image_size}x{config.image_size}x{config.channels} need about "
+        f"{num * per_image / 2**30:.1f} GiB, more than the {available / 2**30:.1f} GiB of memory available; "
+        f"ask for at most {fits} (or several runs with different --seed)"
+    )
 
 
 def sample_images(
@@ -32,7 +73,27 @@ def sample_images(
     latents: Mapping[str, torch.Tensor] | None = None,
     host: PluginHost | None = None,
 ) -> torch.Tensor:
-    """``num`` images from ``state``'s model via its ``ganzoo_sample`` (detached, float32, in [-1, 1])."""
+    """``num`` images from ``state``'s model via its ``ganzoo_sample`` (detached, float32, in [-1, 1]).
+
+    More than :data:`SAMPLE_CHUNK` images are drawn in chunks and gathered on the CPU; a request that cannot fit
+    in memory raises :class:`SampleMemoryError` before anything is generated."""
+    check_sample_memory(state, num)
+    if num <= SAMPLE_CHUNK:
+        return _sample_once(state, num, labels, inputs, truncation, generator, direction, latents, host)
+    chunks = []
+    for start in range(0, num, SAMPLE_CHUNK):
+        part = slice(start, min(num, start + SAMPLE_CHUNK))
+        chunk_latents = {name: value[part] for name, value in latents.items()} if latents else None
+        chunks.append(_sample_once(
+            state, part.stop - part.start, labels[part] if labels is not None else None,
+            inputs[part] if inputs is not None else None, truncation, generator, direction, chunk_latents, host,
+        ).cpu())
+    return torch.cat(chunks)
+
+
+def _sample_once(state: GANState, num: int, labels: torch.Tensor | None, inputs: torch.Tensor | None,
+                 truncation: float | None, generator: torch.Generator | None, direction: str | None,
+                 latents: Mapping[str, torch.Tensor] | None, host: PluginHost | None) -> torch.Tensor:
     spec = state.spec
     arguments: dict[str, Any] = {"truncation": truncation, "generator": generator, "latents": latents or None}
     if spec.conditional:

@@ -12,6 +12,7 @@ the same losses at every step on the CPU.
 from __future__ import annotations
 
 import math
+import os
 import signal
 import threading
 import time
@@ -25,8 +26,11 @@ import torch
 
 from ganzoo import distributed
 from ganzoo.checkpoint import (
+    CHECKPOINT_DIR,
     CONFIG_FILE,
+    CheckpointError,
     checkpoint_step,
+    incomplete_checkpoints,
     list_checkpoints,
     resolve_checkpoint,
     restore_checkpoint,
@@ -154,8 +158,14 @@ class Trainer:
             )
         if self.resume and not has_config:
             raise TrainingError(f"cannot resume {self.run_dir}: it has no checkpoints and no {CONFIG_FILE} (not a ganzoo run)")
-        if self.resume and list_checkpoints(self.run_dir):
-            reached = checkpoint_step(resolve_checkpoint(self.run_dir))
+        checkpoints = self.run_dir / CHECKPOINT_DIR
+        if os.path.lexists(checkpoints) and not checkpoints.is_dir():
+            raise TrainingError(f"{checkpoints} is not a folder (it must hold the run's checkpoints); move it away")
+        if self.resume and (list_checkpoints(self.run_dir) or incomplete_checkpoints(self.run_dir)):
+            try:
+                reached = checkpoint_step(resolve_checkpoint(self.run_dir))
+            except CheckpointError as exc:
+                raise TrainingError(f"cannot resume {self.run_dir}: {exc}") from None
             if self.config.train.steps < reached:
                 raise TrainingError(
                     f"cannot resume {self.run_dir} to --steps {self.config.train.steps}: it is already at step "

@@ -152,14 +152,21 @@ def _state_without_optimizers(run: Path) -> None:
     torch.save({"scaler": None, "extras": {}}, _checkpoint(run) / "state.pt")
 
 
-def _config_value(key: str, value: str) -> Callable[[Path], None]:
+def _config_value(key: str, value: object) -> Callable[[Path], None]:
+    """Set ``section.key`` in the run's config.toml and in its checkpoint's."""
     def damage(run: Path) -> None:
+        import tomllib
+
+        import tomli_w
+
         for path in [run / "config.toml", _checkpoint(run) / "config.toml"]:
-            text = path.read_text()
-            section, name = key.split(".")
-            text = re.sub(rf"(?m)^\[{section}\]\n", f"[{section}]\n{name} = {value}\n", text, count=1)
-            text = re.sub(rf"(?m)^({name} = .*\n)(?=(.*\n)*?{name} = )", "", text)  # keep the injected one only
-            path.write_text(text)
+            data = tomllib.loads(path.read_text())
+            if "." in key:
+                section, name = key.split(".")
+                data[section][name] = value
+            else:
+                data[key] = value
+            path.write_text(tomli_w.dumps(data))
     return damage
 
 
@@ -189,19 +196,19 @@ DAMAGES: dict[str, Callable[[Path], None]] = {
     "latest-a-directory": _make_dir("checkpoints/latest"),
     "latest-outside-run": _write("checkpoints/latest", "../../../etc\n"),
     "latest-binary": _write("checkpoints/latest", b"\xff\xfe\x00"),
-    "latest-names-missing": _write("checkpoints/latest", "step-999999\n"),
     "checkpoints-a-file": lambda run: (shutil.rmtree(run / "checkpoints"), (run / "checkpoints").write_text("x")),
+    "config-unknown-model": _config_value("model_name", "no-such-gan"),
+    "config-steps-text": _config_value("train.steps", "abc"),
+    "config-steps-bool": _config_value("train.steps", True),
+    "config-lr-inf": _config_value("train.lr_g", float("inf")),
+    "config-channels-2": _config_value("model.channels", 2),
+    "config-unknown-key": _config_value("train.stepz", 3),
+}
+RUN_CONFIG_DAMAGES: dict[str, Callable[[Path], None]] = {  # sample reads the checkpoint's config, resume the run's
     "config-missing": _remove("config.toml"),
     "config-garbage": _write("config.toml", "[[[ not toml"),
     "config-binary": _write("config.toml", b"\x00\xff\xfe"),
     "config-a-directory": _make_dir("config.toml"),
-    "config-unknown-model": lambda run: [p.write_text(p.read_text().replace('model_name = "dcgan"', 'model_name = "no-such-gan"'))
-                                         for p in (run / "config.toml", _checkpoint(run) / "config.toml")] and None,
-    "config-steps-text": _config_value("train.steps", '"abc"'),
-    "config-steps-bool": _config_value("train.steps", "true"),
-    "config-lr-inf": _config_value("train.lr_g", "inf"),
-    "config-channels-2": _config_value("model.channels", "2"),
-    "config-unknown-key": _config_value("train.stepz", "3"),
 }
 
 
@@ -251,7 +258,7 @@ CASES.update({
     "train --config unknown section": lambda w: _train("--config", str(w.file("sec.toml", "[evil]\nx = 1\n")))(w),
     "train --config other model": lambda w: _train("--config", str(w.file("other.toml", 'model_name = "wgan-gp"\n')))(w),
     "train --config section not a table": lambda w: _train("--config", str(w.file("tab.toml", "model = 3\n")))(w),
-    "train --config steps text": lambda w: _train("--config", str(w.file("steps.toml", '[train]\nsteps = "abc"\n')))(w),
+    "train --config lr text": lambda w: _train("--config", str(w.file("lr.toml", '[train]\nlr_g = "abc"\n')))(w),
     "train --out a file": lambda w: [*tiny_cli_args(w.file("a-file", "x"), steps=1)],
     "train --out under a file": lambda w: [*tiny_cli_args(w.file("a-file2", "x") / "run", steps=1)],
     "train --out over-long name": lambda w: [*tiny_cli_args(w.scratch / LONG_NAME, steps=1)],
@@ -291,7 +298,6 @@ CASES.update({
     "leaderboard --db a directory": lambda w: ["leaderboard", "--db", str(w.scratch)],
     "leaderboard --db not sqlite": lambda w: ["leaderboard", "--db", str(w.file("board.sqlite", "hello, not a database"))],
     "leaderboard --db binary": lambda w: ["leaderboard", "--db", str(w.file("board2.sqlite", os.urandom(4096)))],
-    "leaderboard --db under a file": lambda w: ["leaderboard", "--db", str(w.file("f3", "x") / "b.sqlite")],
     "leaderboard --format pdf": lambda w: ["leaderboard", "--format", "pdf"],
     "leaderboard --out a directory": lambda w: ["leaderboard", "--db", str(w.scratch / "empty.sqlite"), "--out", str(w.scratch)],
     "bench --record --db a directory": lambda w: ["bench", str(w.run), "--record", "--db", str(w.scratch), "--metrics", "foo"],
@@ -307,9 +313,15 @@ CASES.update({
     "translate noise model": lambda w: ["translate", str(w.run), "--input", str(w.scratch), "--out", str(w.scratch / "t")],
     "unknown command": lambda w: ["frobnicate"],
 })
-for (damage_name, _), command in itertools.product(DAMAGES.items(), ("resume", "sample")):
+CHECKPOINT_CONFIG_DAMAGES: dict[str, Callable[[Path], None]] = {
+    "checkpoint-config-garbage": _write("CKPT/config.toml", "[[[ not toml"),
+    "checkpoint-config-missing": _remove("CKPT/config.toml"),
+}
+DAMAGE_CASES = [*itertools.product(DAMAGES, ("resume", "sample")), *itertools.product(RUN_CONFIG_DAMAGES, ("resume",)),
+                *itertools.product(CHECKPOINT_CONFIG_DAMAGES, ("sample",))]
+for damage_name, command in DAMAGE_CASES:
     def _case(w: World, damage_name: str = damage_name, command: str = command) -> list[str]:
-        run = w.damaged(damage_name, DAMAGES[damage_name])
+        run = w.damaged(damage_name, {**DAMAGES, **RUN_CONFIG_DAMAGES, **CHECKPOINT_CONFIG_DAMAGES}[damage_name])
         if command == "resume":
             return ["train", "--resume", str(run), "--steps", "3", "--no-progress"]
         return ["sample", str(run), "--num", "4", "--out", str(w.scratch / "damaged.png")]

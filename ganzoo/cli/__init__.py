@@ -116,11 +116,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         from ganzoo.plugins import PluginError, UnknownNameError
 
         if os.environ.get("GANZOO_DEBUG") or not isinstance(
-            exc, (CommandError, ConfigError, PluginError, UnknownNameError, FileNotFoundError, ValueError)
+            exc, (CommandError, ConfigError, PluginError, UnknownNameError, OSError, ValueError)
         ):
             raise
-        print(f"ganzoo {args.command}: error: {exc}", file=sys.stderr)
+        print(f"ganzoo {args.command}: error: {_one_line(exc)}", file=sys.stderr)
         return 2
+
+
+def _one_line(exc: BaseException) -> str:
+    """The message of a user-facing error; a file-system error says which file and what the system said."""
+    if isinstance(exc, OSError) and exc.strerror and exc.filename is not None:
+        names = " -> ".join(str(name) for name in (exc.filename, exc.filename2) if name is not None)
+        return f"{names}: {exc.strerror}"
+    return str(exc)
 
 
 if __name__ == "__main__":  # pragma: no cover

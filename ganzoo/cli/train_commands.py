@@ -151,8 +151,10 @@ def run_sample(args: argparse.Namespace) -> int:
 
     if args.num < 1:
         raise CommandError("--num must be at least 1")
-    if args.truncation is not None and args.truncation <= 0:
-        raise CommandError(f"--truncation {args.truncation}: the threshold must be positive (e.g. 0.5)")
+    if args.truncation is not None and not 0 < args.truncation < float("inf"):
+        raise CommandError(f"--truncation {args.truncation}: the threshold must be a positive number (e.g. 0.5)")
+    if args.nrow is not None and args.nrow < 1:
+        raise CommandError(f"--nrow {args.nrow}: a grid row holds at least 1 image")
     traversal = Traversal.parse(args.traverse) if args.traverse else None
     interpolation = Interpolation.parse(args.interpolate) if args.interpolate else None
     loaded = load_run(args.run_dir, checkpoint=args.checkpoint, device=args.device)

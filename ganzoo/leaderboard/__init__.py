@@ -4,8 +4,8 @@ Importing it does not import torch.
 """
 
 from ganzoo.leaderboard.render import FORMATS, render
-from ganzoo.leaderboard.store import DuplicateResultError, Entry, Leaderboard, default_db_path
+from ganzoo.leaderboard.store import DuplicateResultError, Entry, Leaderboard, LeaderboardError, default_db_path
 from ganzoo.metrics.result import IneligibleResultError
 
-__all__ = ["FORMATS", "DuplicateResultError", "Entry", "IneligibleResultError", "Leaderboard", "default_db_path",
-           "render"]
+__all__ = ["FORMATS", "DuplicateResultError", "Entry", "IneligibleResultError", "Leaderboard", "LeaderboardError",
+           "default_db_path", "render"]

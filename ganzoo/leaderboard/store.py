@@ -16,7 +16,7 @@ import base64
 import json
 import os
 import sqlite3
-from contextlib import closing
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator, Mapping, Sequence
 
@@ -78,6 +78,10 @@ _ADDED_COLUMNS = {2: ("loss TEXT", "loss_plugin TEXT")}
 _COMPANION_METRICS = {"paired"}
 
 
+class LeaderboardError(ValueError):
+    """A leaderboard file that cannot be used (not SQLite, a directory, not writable); the message names it."""
+
+
 class DuplicateResultError(ValueError):
     """The same checkpoint already has one of these metrics recorded under the same protocol."""
 
@@ -110,8 +114,59 @@ class Leaderboard:
     def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
         self.path = Path(path) if path else default_db_path()
 
+    @contextmanager
+    def _connection(self, read: bool = False) -> Iterator[sqlite3.Connection]:
+        """A connection with the schema in place; SQLite's errors become :class:`LeaderboardError` naming the file.
+
+        ``read``: a file that cannot be written (read-only folder or file system) is opened read-only instead."""
+        if self.path.is_dir():
+            raise LeaderboardError(f"leaderboard {self.path} is a directory, not a SQLite file; give a file path (--db)")
+        try:
+            connection = self._connect()
+        except sqlite3.OperationalError as exc:
+            if not (read and self.path.is_file()):
+                raise self._error(exc) from None
+            connection = self._connect_read_only()
+        except sqlite3.DatabaseError as exc:
+            raise self._error(exc) from None
+        try:
+            yield connection
+        except sqlite3.DatabaseError as exc:
+            raise self._error(exc) from None
+        finally:
+            connection.close()
+
+    def _error(self, exc: sqlite3.DatabaseError) -> LeaderboardError:
+        text = str(exc)
+        if "not a database" in text or "malformed" in text:
+            what = "is not a ganzoo leaderboard (not an SQLite database, or a damaged one); give another --db"
+        elif "readonly" in text:
+            what = "is read-only: results cannot be recorded there (reading it works)"
+        elif "unable to open" in text:
+            what = "cannot be opened (is its folder writable?)"
+        else:
+            what = f"cannot be used: {text}"
+        return LeaderboardError(f"leaderboard {self.path} {what}")
+
+    def _connect_read_only(self) -> sqlite3.Connection:
+        """Read a file this process cannot write: ``mode=ro``, or ``immutable`` where WAL files cannot be made."""
+        uri = self.path.resolve().as_uri()
+        for flags in ("mode=ro", "immutable=1"):
+            connection = sqlite3.connect(f"{uri}?{flags}", uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
+            try:
+                connection.execute("SELECT count(*) FROM results").fetchone()
+                return connection
+            except sqlite3.DatabaseError as exc:
+                connection.close()
+                if flags == "immutable=1" or "not a database" in str(exc):
+                    raise self._error(exc) from None
+        raise AssertionError("unreachable")
+
     def _connect(self) -> sqlite3.Connection:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise LeaderboardError(f"cannot create the folder of leaderboard {self.path}: {exc.strerror or exc}") from None
         connection = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
         connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         if connection.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
@@ -139,7 +194,7 @@ class Leaderboard:
         row.update(metric_set=result.metric_key, sample_png=result.sample_png())
         columns = ", ".join(row)
         placeholders = ", ".join(f":{key}" for key in row)
-        with closing(self._connect()) as connection:
+        with self._connection() as connection:
             connection.execute("BEGIN IMMEDIATE")
             try:
                 recorded = connection.execute(
@@ -178,7 +233,7 @@ class Leaderboard:
         """The entry of this checkpoint under this protocol if it exists and (when given) has one of ``metric_set``."""
         if not self.path.exists():
             return None
-        with closing(self._connect()) as connection:
+        with self._connection(read=True) as connection:
             connection.row_factory = sqlite3.Row
             rows = connection.execute(
                 "SELECT * FROM results WHERE checkpoint_hash = ? AND protocol_hash = ? ORDER BY id",
@@ -200,14 +255,14 @@ class Leaderboard:
         if protocol:
             query += " AND (protocol_name = ? OR protocol_hash LIKE ? ESCAPE '\\')"
             params.extend([protocol, _like_literal(protocol) + "%"])
-        with closing(self._connect()) as connection:
+        with self._connection(read=True) as connection:
             connection.row_factory = sqlite3.Row
             rows = connection.execute(query + " ORDER BY id", params).fetchall()
         return merge_entries([_entry(row) for row in rows])
 
     def integrity_ok(self) -> bool:
         """SQLite's own integrity check of the file."""
-        with closing(self._connect()) as connection:
+        with self._connection(read=True) as connection:
             return connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
 

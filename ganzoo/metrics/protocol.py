@@ -12,7 +12,7 @@ import hashlib
 import json
 from typing import Any, Iterator, Literal, Mapping
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 METRIC_NAMES = ("isc", "fid", "kid", "prc")
 RESIZE_POLICY = "to-reference-bilinear-antialias"
@@ -92,8 +92,17 @@ class Protocol(BaseModel):
             return self
         data = self.model_dump()
         data.update(changes)
+        if "kid_subset_size" not in changes and isinstance(data["num_samples"], int):
+            # fewer samples than the preset's KID subsets: the subsets shrink with them (an explicit size is checked)
+            data["kid_subset_size"] = min(self.kid_subset_size, max(2, data["num_samples"]))
         try:
             changed = Protocol(**data)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(map(str, e['loc'])) + ' = ' + repr(e['input']) + ': ' if e['loc'] else ''}"
+                f"{e['msg'].removeprefix('Value error, ')}" for e in exc.errors()
+            )
+            raise ProtocolError(f"invalid protocol {data.get('name')!r}: {problems}") from None
         except ValueError as exc:
             raise ProtocolError(f"invalid protocol {data.get('name')!r}: {exc}") from None
         return changed if "name" in changes else changed.named_after_preset(self.preset_name)
