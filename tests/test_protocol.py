@@ -32,11 +32,19 @@ def test_changed_presets_are_marked_custom_and_digest_is_stable():
     assert Protocol(**preset.model_dump()).digest() == preset.digest()
 
 
+def test_fewer_samples_than_a_kid_subset_shrink_the_subsets():
+    """`bench --num-samples 100` works on a preset whose KID subsets hold 250 (issue 12 item 14)."""
+    small = get_preset("digits").with_changes(num_samples=100)
+    assert (small.num_samples, small.kid_subset_size, small.name) == (100, 100, "digits-custom")
+    assert get_preset("digits").with_changes(num_samples=5000).kid_subset_size == 250
+
+
 def test_invalid_protocols_are_rejected_with_the_field_named():
-    with pytest.raises(ProtocolError, match="kid_subset_size"):
-        get_preset("digits").with_changes(num_samples=100)
-    with pytest.raises(ProtocolError, match="num_samples"):
+    with pytest.raises(ProtocolError, match=r"kid_subset_size \(500\) must not exceed num_samples \(100\)"):
+        get_preset("digits").with_changes(num_samples=100, kid_subset_size=500)
+    with pytest.raises(ProtocolError, match="^invalid protocol 'digits': num_samples = -1: Input should be greater") as err:
         get_preset("digits").with_changes(num_samples=-1)
+    assert "\n" not in str(err.value) and "pydantic" not in str(err.value)
     with pytest.raises(ProtocolError, match="unknown protocol 'digitz'.*digits"):
         get_preset("digitz")
 
