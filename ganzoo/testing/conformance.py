@@ -65,8 +65,11 @@ def _finite(value: Any) -> bool:
 class ConformanceSuite:
     """Base class of the conformance tests; subclasses set ``models`` (a list of model names).
 
-    ``frozen_networks`` names networks that a single train step may leave unchanged (e.g. a fixed
-    encoder); every other network whose parameters an optimizer holds must change.
+    Checks go through the hooks and the network roles, never through network names or shapes: samples through
+    ``ganzoo_sample`` (so a pyramid whose generators each make one level passes as is), a train step must change
+    every trainable network (roles generator, discriminator, auxiliary) and no frozen one.
+    ``frozen_networks`` names trainable networks a single train step may leave unchanged (a network updated
+    every k steps); networks with the ``frozen`` role need no entry.
     """
 
     models: ClassVar[Iterable[str]] = ()
@@ -92,23 +95,28 @@ class ConformanceSuite:
 
         return build_tiny_state(model, seed=seed, batch_size=self.batch_size)
 
-    def batches(self, state: Any, seed: int = 0) -> Any:
-        """An endless batch source of :meth:`make_batch` batches for ``state``."""
+    def batches(self, state: Any, seed: int = 0, skip: int = 0) -> Any:
+        """An endless batch source of :meth:`make_batch` batches for ``state`` (the first ``skip`` left out, as a
+        resumed run continues the data)."""
         import torch
 
         from ganzoo.state import IteratorBatchSource
 
         def stream() -> Iterator[dict[str, Any]]:
             generator = torch.Generator().manual_seed(seed)
+            for _ in range(skip):
+                self.make_batch(state.spec, state.model_config, self.batch_size, generator)
             while True:
                 yield self.make_batch(state.spec, state.model_config, self.batch_size, generator)
 
         return IteratorBatchSource(stream(), state.device)
 
     def train_step(self, state: Any, batches: Any) -> Mapping[str, float]:
-        """One train step through the model's hook, as the trainer calls it."""
+        """One train step through the model's hook, as the trainer calls it (learning rates set for the step)."""
         from ganzoo.plugins import get_host
 
+        if hasattr(state, "schedules"):
+            state.schedules.at(state.step)
         metrics = get_host().call("ganzoo_train_step", state.spec, state=state, batches=batches)
         state.step += 1
         return metrics
@@ -168,51 +176,57 @@ class ConformanceSuite:
             assert tiny.model.num_classes > 0, "a class-conditional model needs num_classes > 0 in tiny_config"
 
     # -- networks -----------------------------------------------------------------------------------
-    def test_networks_build(self, conformance_model: str) -> None:
-        """Generators, discriminators and optimizers are built from tiny_config."""
+    def test_networks_build_with_roles(self, conformance_model: str) -> None:
+        """Networks build from tiny_config with valid roles: a generator and a discriminator at least; every
+        trainable network's parameters are held by an optimizer; frozen ones have none, no EMA and stay in eval."""
         from torch import nn
+
+        from ganzoo.specs import ROLES, TRAINABLE_ROLES
 
         state = self.build_state(conformance_model)
         assert state.networks, "the model built no networks"
-        assert state.generator_names, "ganzoo_build_generator returned no network"
-        assert set(state.networks) - set(state.generator_names), "ganzoo_build_discriminator returned no network"
+        roles = _roles(state)
         for name, net in state.networks.items():
             assert isinstance(net, nn.Module), f"network {name!r} is not an nn.Module"
-        assert state.optimizers, "no network got an optimizer"
+            assert roles[name] in ROLES, f"network {name!r} has role {roles[name]!r} (allowed: {', '.join(ROLES)})"
+        assert "generator" in roles.values(), "no network has the generator role"
+        assert "discriminator" in roles.values(), "no network has the discriminator role"
+        optimized = _optimized_parameters(state)
+        for name, role in roles.items():
+            params = [p for p in state.unwrapped(name).parameters() if p.requires_grad]
+            if role in TRAINABLE_ROLES:
+                missing = sum(id(p) not in optimized for p in params)
+                assert not missing, f"{role} network {name!r}: {missing} trainable parameters are in no optimizer"
+            else:
+                assert not any(id(p) in optimized for p in state.unwrapped(name).parameters()), (
+                    f"frozen network {name!r} has parameters in an optimizer")
+                assert name not in getattr(state, "ema", {}), f"frozen network {name!r} has an EMA copy"
+                assert not state.networks[name].training, f"frozen network {name!r} is in training mode"
 
     def test_generator_output_shape_dtype_range(self, conformance_model: str) -> None:
-        """Generated images are (N, C, S, S) float32 in [-1, 1]."""
+        """Models on the core's train step: its ``generator`` maps the declared latents to (N, C, S, S) float32
+        images in [-1, 1] (the core step feeds them to D as they are).  Other models: see the sampling check."""
         import torch
 
-        from ganzoo.testing.helpers import target_channels
-
         state = self.build_state(conformance_model)
-        config, spec = state.model_config, state.spec
-        if spec.image_to_image:
-            generator = torch.Generator().manual_seed(0)
-            source = self.make_batch(spec, config, 2, generator)
-            inputs = source["input"] if "input" in source else source["a"]
-            net = state.networks[state.generator_names[0]]
-            with torch.no_grad():
-                images = net(inputs)
-            expected_channels = target_channels(config)
-        else:
-            with torch.no_grad():
-                images = state.generate(state.draw_latents(2), state.random_labels(2), network=state.generator_names[0])
-            expected_channels = config.channels
-        size = config.image_size
-        assert images.shape == (2, expected_channels, size, size), f"generator output shape {tuple(images.shape)}"
-        assert images.dtype == torch.float32
-        assert torch.isfinite(images).all()
+        if state.spec.image_to_image or _own_step(state):
+            pytest.skip("the model trains with its own step; its images are checked through ganzoo_sample")
+        config = state.model_config
+        with torch.no_grad():
+            images = state.generate(state.draw_latents(2), state.random_labels(2))
+        expected = (2, config.channels, config.image_size, config.image_size)
+        assert tuple(images.shape) == expected, f"generator output shape {tuple(images.shape)}, expected {expected}"
+        assert images.dtype == torch.float32 and torch.isfinite(images).all()
         assert images.min() >= -1 - 1e-5 and images.max() <= 1 + 1e-5, "generator output must lie in [-1, 1]"
 
     def test_discriminator_scores(self, conformance_model: str) -> None:
-        """Discriminators give finite float32 scores, one (or one map) per image."""
+        """Models on the core's train step: its ``discriminator`` gives finite float32 scores, one (or one map) per
+        real image.  Models with their own step feed their discriminators themselves (checked through the step)."""
         import torch
 
         state = self.build_state(conformance_model)
-        if state.spec.image_to_image:
-            pytest.skip("image-to-image discriminators have model-specific inputs; covered by the train step")
+        if state.spec.image_to_image or _own_step(state):
+            pytest.skip("the model trains with its own step; its discriminators are checked through it")
         batch = self.make_batch(state.spec, state.model_config, self.batch_size, torch.Generator().manual_seed(0))
         with torch.no_grad():
             scores = state.discriminate(batch["image"], batch.get("label"))
@@ -222,11 +236,12 @@ class ConformanceSuite:
 
     # -- losses -------------------------------------------------------------------------------------
     def test_losses_are_finite_and_backpropagate(self, conformance_model: str) -> None:
-        """Both players' losses are finite scalars whose gradients reach their networks."""
+        """Both players' losses are finite scalars with gradients: through the core step's generator and
+        discriminator for models that use it, on score maps for models with their own step."""
         import torch
 
         state = self.build_state(conformance_model)
-        if state.spec.image_to_image:
+        if state.spec.image_to_image or _own_step(state):
             scores_real = torch.randn(self.batch_size, 1, 4, 4, requires_grad=True)
             scores_fake = torch.randn(self.batch_size, 1, 4, 4, requires_grad=True)
             d_loss = state.loss.discriminator_loss(scores_real, scores_fake)
@@ -238,18 +253,15 @@ class ConformanceSuite:
             return
         batch = self.make_batch(state.spec, state.model_config, self.batch_size, torch.Generator().manual_seed(0))
         labels = batch.get("label")
-        discriminator_names = [n for n in state.networks if n not in state.generator_names]
-        generator, discriminator = state.generator_names[0], discriminator_names[0]
-        fake = state.generate(state.draw_latents(self.batch_size), labels, network=generator)
-        d_loss = state.loss.discriminator_loss(
-            state.discriminate(batch["image"], labels, network=discriminator), state.discriminate(fake.detach(), labels, network=discriminator)
-        )
-        g_loss = state.loss.generator_loss(state.discriminate(fake, labels, network=discriminator))
+        fake = state.generate(state.draw_latents(self.batch_size), labels)
+        d_loss = state.loss.discriminator_loss(state.discriminate(batch["image"], labels),
+                                               state.discriminate(fake.detach(), labels))
+        g_loss = state.loss.generator_loss(state.discriminate(fake, labels))
         for name, loss in (("discriminator", d_loss), ("generator", g_loss)):
             assert loss.dim() == 0, f"{name} loss must be a scalar, got shape {tuple(loss.shape)}"
             assert torch.isfinite(loss), f"{name} loss is not finite"
-        d_params = [p for p in state.networks[discriminator].parameters() if p.requires_grad]
-        g_params = [p for p in state.networks[generator].parameters() if p.requires_grad]
+        d_params = [p for p in state.networks["discriminator"].parameters() if p.requires_grad]
+        g_params = [p for p in state.networks["generator"].parameters() if p.requires_grad]
         d_grads = torch.autograd.grad(d_loss, d_params, allow_unused=True)
         g_grads = torch.autograd.grad(g_loss, g_params, allow_unused=True)
         assert any(g is not None and g.abs().sum() > 0 for g in d_grads), "discriminator loss does not reach D"
@@ -258,21 +270,28 @@ class ConformanceSuite:
 
     # -- training -----------------------------------------------------------------------------------
     def test_train_step_updates_networks(self, conformance_model: str) -> None:
-        """A train step returns finite float metrics and changes every optimised network."""
+        """A train step returns finite float metrics, changes every trainable network (generator, discriminator,
+        auxiliary roles) and leaves every frozen one as it was (weights and buffers, in eval mode)."""
+        from ganzoo.specs import TRAINABLE_ROLES
         from ganzoo.testing.helpers import changed_networks, parameters_snapshot
 
         state = self.build_state(conformance_model)
-        optimized = {id(p) for opt in state.optimizers.values() for group in opt.param_groups for p in group["params"]}
-        trained = {
-            name for name in state.networks if any(id(p) in optimized for p in state.unwrapped(name).parameters())
-        }
-        before = parameters_snapshot(state)
+        roles = _roles(state)
+        trainable = {name for name, role in roles.items() if role in TRAINABLE_ROLES
+                     and any(p.requires_grad for p in state.unwrapped(name).parameters())}
+        frozen = {name for name, role in roles.items() if role == "frozen"}
+        before, buffers = parameters_snapshot(state), _buffers_snapshot(state, frozen)
         metrics = self.train_step(state, self.batches(state))
         assert isinstance(metrics, Mapping) and metrics, "ganzoo_train_step must return a non-empty mapping"
         for key, value in metrics.items():
             assert isinstance(key, str) and _finite(value), f"metric {key!r} = {value!r} is not a finite float or detached 0-dim tensor"
-        unchanged = trained - changed_networks(before, parameters_snapshot(state)) - set(self.frozen_networks)
+        changed = changed_networks(before, parameters_snapshot(state))
+        unchanged = trainable - changed - set(self.frozen_networks)
         assert not unchanged, f"a train step left these optimised networks unchanged: {sorted(unchanged)}"
+        touched = sorted((frozen & changed) | {name for name in frozen if _buffers_changed(state, name, buffers[name])})
+        assert not touched, f"a train step changed these frozen networks: {touched}"
+        training = sorted(name for name in frozen if state.networks[name].training)
+        assert not training, f"frozen networks {training} were put in training mode"
 
     def test_seeded_training_is_deterministic(self, conformance_model: str) -> None:
         """Two seeded runs of two steps give identical metrics and weights."""
@@ -292,61 +311,144 @@ class ConformanceSuite:
             for key, value in params.items():
                 assert torch.equal(value, weights_b[name][key]), f"same seed, different weights: {name}.{key}"
 
-    # -- state & sampling ---------------------------------------------------------------------------
-    def test_state_round_trip(self, conformance_model: str) -> None:
-        """state_dict -> torch.save -> torch.load(weights_only=True) -> load_state_dict samples identically."""
+    # -- checkpoints ----------------------------------------------------------------------------------
+    def test_checkpoint_round_trip(self, conformance_model: str) -> None:
+        """A checkpoint (safetensors + JSON) restores every network, optimizer, extra state and the samples."""
+        import tempfile
+
         import torch
 
-        from ganzoo.testing.helpers import sample_images
+        from ganzoo.checkpoint import restore_checkpoint, save_checkpoint
+        from ganzoo.testing.helpers import parameters_snapshot, sample_images
 
         state = self.build_state(conformance_model, seed=1)
         self.train_step(state, self.batches(state, seed=1))
-        buffer = io.BytesIO()
-        torch.save(state.state_dict(), buffer)
-        buffer.seek(0)
-        restored = self.build_state(conformance_model, seed=2)  # different initial weights
-        restored.load_state_dict(torch.load(buffer, weights_only=True))
+        with tempfile.TemporaryDirectory() as run_dir:
+            path = save_checkpoint(run_dir, state)
+            restored = self.build_state(conformance_model, seed=2)  # different initial weights
+            restore_checkpoint(restored, path)
         assert restored.step == state.step
+        weights, back = parameters_snapshot(state), parameters_snapshot(restored)
+        for name, params in weights.items():
+            assert all(torch.equal(value, back[name][key]) for key, value in params.items()), f"network {name!r} differs"
+        assert _tensors_equal(state.state_dict()["optimizers"], restored.state_dict()["optimizers"]), "optimizer states differ"
+        assert _tensors_equal(state.extras, restored.extras), "ganzoo_extra_state differs after restoring"
         assert torch.equal(sample_images(state, 2, seed=5), sample_images(restored, 2, seed=5)), (
-            "sampling differs after a state_dict round trip"
+            "sampling differs after a checkpoint round trip"
         )
 
-    def test_sample_batch_of_one(self, conformance_model: str) -> None:
-        """ganzoo_sample works for one image (both directions for unpaired models)."""
+    def test_resume_continues_exactly(self, conformance_model: str) -> None:
+        """Two steps in one go equal one step, a checkpoint, a fresh state restored from it and one more step."""
+        import tempfile
+
         import torch
 
-        from ganzoo.testing.helpers import sample_images
+        from ganzoo.checkpoint import restore_checkpoint, save_checkpoint
+        from ganzoo.testing.helpers import parameters_snapshot
+
+        straight = self.build_state(conformance_model, seed=4)
+        batches = self.batches(straight, seed=4)
+        self.train_step(straight, batches)
+        consumed = batches.consumed  # a step may take several batches (critic steps)
+        with tempfile.TemporaryDirectory() as run_dir:
+            path = save_checkpoint(run_dir, straight)  # with the RNG states at this point
+            expected = dict(self.train_step(straight, batches))
+            resumed = self.build_state(conformance_model, seed=9)
+            restore_checkpoint(resumed, path)  # weights, optimizers, extras, step and the RNG states
+        got = dict(self.train_step(resumed, self.batches(resumed, seed=4, skip=consumed)))
+        assert got == expected, "the resumed step's metrics differ"
+        weights, back = parameters_snapshot(straight), parameters_snapshot(resumed)
+        for name, params in weights.items():
+            for key, value in params.items():
+                assert torch.equal(value, back[name][key]), f"resumed weights differ: {name}.{key}"
+
+    # -- sampling -----------------------------------------------------------------------------------
+    def test_sample_shape_range_and_determinism(self, conformance_model: str) -> None:
+        """``ganzoo_sample`` gives (N, C, S, S) float32 images in [-1, 1], the same for the same seed (other seeds
+        give other images for noise models), for one image too (both directions for unpaired models), and
+        leaves the networks' train/eval modes as they were."""
+        import torch
+
+        from ganzoo.testing.helpers import sample_images, target_channels
 
         state = self.build_state(conformance_model)
         config = state.model_config
-        images = sample_images(state, 1)
-        assert images.dim() == 4 and images.shape[0] == 1 and images.shape[-2:] == (config.image_size, config.image_size)
+        channels = target_channels(config) if state.spec.image_to_image else config.channels
+        images = sample_images(state, 3, seed=5)
+        expected = (3, channels, config.image_size, config.image_size)
+        assert tuple(images.shape) == expected, f"ganzoo_sample gave shape {tuple(images.shape)}, expected {expected}"
         assert images.dtype == torch.float32 and torch.isfinite(images).all()
-        assert images.min() >= -1 - 1e-5 and images.max() <= 1 + 1e-5
+        assert images.min() >= -1 - 1e-5 and images.max() <= 1 + 1e-5, "samples must lie in [-1, 1]"
+        assert torch.equal(images, sample_images(state, 3, seed=5)), "the same seed gave other samples"
+        if not state.spec.image_to_image:
+            assert not torch.equal(images, sample_images(state, 3, seed=6)), "another seed gave the same samples"
+        one = sample_images(state, 1)
+        assert one.shape == (1, *expected[1:]) and torch.isfinite(one).all()
         if state.spec.task == "unpaired-image-to-image":
             back = sample_images(state, 1, direction="BtoA")
             assert back.shape[0] == 1 and torch.isfinite(back).all()
         # sampling must leave the networks in training mode for the next train step (frozen ones stay in eval)
-        roles = getattr(state, "roles", {})
-        left = sorted(name for name, net in state.networks.items() if net.training != (roles.get(name) != "frozen"))
+        roles = _roles(state)
+        left = sorted(name for name, net in state.networks.items() if net.training != (roles[name] != "frozen"))
         assert not left, f"ganzoo_sample changed the train/eval mode of {left} (frozen networks stay in eval mode)"
 
-
     def test_preview_columns(self, conformance_model: str) -> None:
-        """Image-to-image models: ``ganzoo_preview`` gives equally shaped columns of images in [-1, 1]."""
+        """``ganzoo_preview`` (the progress grid) gives one tensor or equally shaped columns in [-1, 1]."""
         import torch
 
         from ganzoo.plugins import get_host
 
         state = self.build_state(conformance_model)
-        if not state.spec.image_to_image:
-            pytest.skip("noise-to-image models are previewed with ganzoo_sample")
-        batch = self.make_batch(state.spec, state.model_config, 2, torch.Generator().manual_seed(0))
-        columns = get_host().call("ganzoo_preview", state.spec, state=state, batch=batch)
+        batch = (self.make_batch(state.spec, state.model_config, 2, torch.Generator().manual_seed(0))
+                 if state.spec.image_to_image else {})
+        preview = get_host().call("ganzoo_preview", state.spec, state=state, batch=batch)
+        columns = [preview] if isinstance(preview, torch.Tensor) else list(preview)
         assert columns and all(isinstance(column, torch.Tensor) for column in columns)
         assert len({tuple(column.shape) for column in columns}) == 1, f"column shapes differ: {[tuple(c.shape) for c in columns]}"
-        assert all(column.shape[0] == 2 and torch.isfinite(column).all() for column in columns)
+        assert all(column.dim() == 4 and torch.isfinite(column).all() for column in columns)
         assert all(column.min() >= -1 - 1e-5 and column.max() <= 1 + 1e-5 for column in columns)
+
+
+def _roles(state: Any) -> dict[str, str]:
+    """Each network's role (API-1 states without ``roles``: generators and the rest)."""
+    roles = getattr(state, "roles", None)
+    return dict(roles) if roles else {
+        name: "generator" if name in state.generator_names else "discriminator" for name in state.networks
+    }
+
+
+def _own_step(state: Any) -> bool:
+    """The model trains with its own step (an API-1 implementation may still fall back to the core's)."""
+    from ganzoo.plugins import get_host
+
+    return get_host().implements(state.spec, "ganzoo_train_step") and getattr(state.spec, "api", 1) >= 2
+
+
+def _optimized_parameters(state: Any) -> set[int]:
+    return {id(p) for opt in state.optimizers.values() for group in opt.param_groups for p in group["params"]}
+
+
+def _buffers_snapshot(state: Any, names: Iterable[str]) -> dict[str, dict[str, Any]]:
+    return {name: {key: value.detach().clone() for key, value in state.unwrapped(name).named_buffers()} for name in names}
+
+
+def _buffers_changed(state: Any, name: str, before: Mapping[str, Any]) -> bool:
+    import torch
+
+    return any(not torch.equal(value, before[key]) for key, value in state.unwrapped(name).named_buffers())
+
+
+def _tensors_equal(a: Any, b: Any) -> bool:
+    """Nested dicts/lists of tensors and plain values are equal."""
+    import torch
+
+    if isinstance(a, torch.Tensor) or isinstance(b, torch.Tensor):
+        return isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor) and torch.equal(a.cpu(), b.cpu())
+    if isinstance(a, Mapping):
+        return isinstance(b, Mapping) and a.keys() == b.keys() and all(_tensors_equal(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)):
+        return isinstance(b, (list, tuple)) and len(a) == len(b) and all(map(_tensors_equal, a, b))
+    return a == b
 
 
 class LossConformanceSuite:
