@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import textwrap
-import uuid
 from pathlib import Path
 
 import pytest
 import torch
 
-import ganzoo.plugins
 from ganzoo.config import ConfigError, resolve_config
 from ganzoo.plugins import PluginError, PluginHost
-from ganzoo.testing import build_tiny_state, fake_entry_point, synthetic_batches
+from ganzoo.testing import build_tiny_state, install_fake_plugin, synthetic_batches
 
 PLUGIN = '''
 import torch
@@ -119,12 +116,7 @@ def ganzoo_sample(model, state, num, generator, latents, truncation):
 
 @pytest.fixture
 def v2_host(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> PluginHost:
-    module = f"v2_models_{uuid.uuid4().hex[:8]}"
-    (tmp_path / f"{module}.py").write_text(textwrap.dedent(PLUGIN))
-    monkeypatch.syspath_prepend(str(tmp_path))
-    host = PluginHost([fake_entry_point("v2", module, "ganzoo-plugin-v2")], strict=True, disabled=())
-    monkeypatch.setattr(ganzoo.plugins, "_HOST", host)
-    return host
+    return install_fake_plugin(PLUGIN, "v2", tmp_path, monkeypatch)
 
 
 def one_step(state, seed: int = 0):

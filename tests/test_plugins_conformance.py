@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import textwrap
-import uuid
 from pathlib import Path
 
 import pytest
 
-import ganzoo.plugins
 from ganzoo.plugins import PluginHost
-from ganzoo.testing import ConformanceSuite, conformance_tests, fake_entry_point
+from ganzoo.testing import ConformanceSuite, conformance_tests, install_fake_plugin
 
 PLUGIN = '''
 import os
@@ -223,23 +220,13 @@ CHECKS = [name for name in dir(ConformanceSuite) if name.startswith("test_") and
 @pytest.fixture
 def fake_host(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> PluginHost:
     """The process-wide host replaced by one holding only the test models above."""
-    module = f"kit_models_{uuid.uuid4().hex[:8]}"
-    (tmp_path / f"{module}.py").write_text(textwrap.dedent(PLUGIN))
-    monkeypatch.syspath_prepend(str(tmp_path))
-    host = PluginHost([fake_entry_point("kit", module, "ganzoo-plugin-kit")], strict=True, disabled=())
-    monkeypatch.setattr(ganzoo.plugins, "_HOST", host)
-    return host
+    return install_fake_plugin(PLUGIN, "kit", tmp_path, monkeypatch)
 
 
 @pytest.fixture
 def pyramid_host(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> PluginHost:
     """The process-wide host replaced by one holding only the API-2 pyramid models above."""
-    module = f"pyramid_models_{uuid.uuid4().hex[:8]}"
-    (tmp_path / f"{module}.py").write_text(textwrap.dedent(PYRAMID_PLUGIN))
-    monkeypatch.syspath_prepend(str(tmp_path))
-    host = PluginHost([fake_entry_point("pyramid", module, "ganzoo-plugin-pyramid")], strict=True, disabled=())
-    monkeypatch.setattr(ganzoo.plugins, "_HOST", host)
-    return host
+    return install_fake_plugin(PYRAMID_PLUGIN, "pyramid", tmp_path, monkeypatch)
 
 
 def run_check(suite: type[ConformanceSuite], check: str, model: str) -> bool:

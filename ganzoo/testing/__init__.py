@@ -37,6 +37,7 @@ _LAZY = {
     "sample_images": "ganzoo.testing.helpers",
     "fake_entry_point": "ganzoo.testing.fakes",
     "FakeDistribution": "ganzoo.testing.fakes",
+    "install_fake_plugin": "ganzoo.testing.fakes",
     "IsolatedEnvironment": "ganzoo.testing.isolated",
     "create_isolated_environment": "ganzoo.testing.isolated",
     "PIP_OFFLINE": "ganzoo.testing.isolated",
