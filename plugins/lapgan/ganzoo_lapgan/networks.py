@@ -14,6 +14,8 @@ the residual to the coarse image before conv5-ReLU-conv5/2-ReLU-dropout-linear.
 
 from __future__ import annotations
 
+from typing import Mapping
+
 import torch
 import torch.nn.functional as F
 from einops import rearrange
@@ -133,9 +135,10 @@ class LevelDiscriminator(nn.Module):
 class LaplacianGenerator(nn.Module):
     """All generators of the pyramid; ``forward`` samples coarse to fine and returns the finest image.
 
-    ``forward(z, labels=None, **planes)``: ``z`` is the base level's uniform noise, ``planes`` the noise
-    planes of the finer levels by :func:`noise_name` (flat ``(N, S*S)`` or ``(N, 1, S, S)``, uniform in
-    [-1, 1]); missing planes are drawn from the global random generator.
+    ``forward(z, y=None, **planes)`` (the core's calling convention for several latents): ``z`` is the base
+    level's uniform noise, ``planes`` the noise planes of the finer levels by :func:`noise_name` (flat
+    ``(N, S*S)`` as declared, or ``(N, 1, S, S)``; uniform in [-1, 1]); missing planes are drawn from the global
+    random generator.
     """
 
     def __init__(self, latent_dim: int, channels: int, image_size: int, levels: int, base_hidden: int, hidden: int,
@@ -145,12 +148,16 @@ class LaplacianGenerator(nn.Module):
         self.base = BaseGenerator(latent_dim, base_hidden, channels, self.sizes[0], num_classes)
         self.levels = nn.ModuleList(LevelGenerator(channels, hidden, size, num_classes) for size in self.sizes[1:])
 
-    def noise_plane(self, size: int, planes: dict[str, torch.Tensor], num: int, like: torch.Tensor) -> torch.Tensor:
-        """The noise plane for level ``size`` from ``planes`` (any layout) or freshly drawn."""
+    def noise_plane(self, level: int, planes: Mapping[str, torch.Tensor], num: int | None = None,
+                    like: torch.Tensor | None = None) -> torch.Tensor:
+        """The ``(N, 1, S, S)`` noise plane of finer level ``level`` (1-based) from ``planes``, or freshly drawn
+        (``num`` planes on ``like``'s device) when not given."""
+        size = self.sizes[level]
         given = planes.get(noise_name(size))
         if given is None:
+            assert num is not None and like is not None, f"no noise plane {noise_name(size)} given"
             return torch.rand(num, 1, size, size, device=like.device, dtype=like.dtype) * 2 - 1
-        return rearrange(given.reshape(num, -1), "n (h w) -> n 1 h w", h=size)
+        return rearrange(given.reshape(given.size(0), -1), "n (h w) -> n 1 h w", h=size)
 
     def sample_levels(self, z: torch.Tensor, labels: torch.Tensor | None = None, **planes: torch.Tensor) -> list[torch.Tensor]:
         """The sample at every scale, coarsest first: ``I_k = clamp(upsample(I_{k-1}) + G_k(noise, upsample(I_{k-1})))``."""
@@ -159,14 +166,14 @@ class LaplacianGenerator(nn.Module):
             raise TypeError(f"unknown noise planes {sorted(unknown)}; this pyramid has "
                             f"{[noise_name(size) for size in self.sizes[1:]]}")
         images = [self.base(z, labels)]
-        for size, level in zip(self.sizes[1:], self.levels):
+        for k, level in enumerate(self.levels, start=1):
             coarse = upsample(images[-1])
-            residual = level(self.noise_plane(size, planes, z.size(0), coarse), coarse, labels)
+            residual = level(self.noise_plane(k, planes, z.size(0), coarse), coarse, labels)
             images.append((coarse + residual).clamp(-1, 1))
         return images
 
-    def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None, **planes: torch.Tensor) -> torch.Tensor:
-        return self.sample_levels(z, labels, **planes)[-1]
+    def forward(self, z: torch.Tensor, y: torch.Tensor | None = None, **planes: torch.Tensor) -> torch.Tensor:
+        return self.sample_levels(z, y, **planes)[-1]
 
 
 class LaplacianDiscriminator(nn.Module):

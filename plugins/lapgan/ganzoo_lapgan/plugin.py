@@ -1,9 +1,12 @@
-"""ganzoo entry point for LAPGAN (Denton et al. 2015): config, metadata and hooks.
+"""ganzoo entry point for LAPGAN (Denton et al. 2015): config, metadata and hooks (plugin API 2).
 
 Two models: ``lapgan`` (unconditional) and ``lapgan-cc`` (CC-LAPGAN: every level also sees the class, a
 one-hot vector turned into one extra input plane).  Networks: ``generator`` (every level's G, sampled coarse
-to fine) and ``discriminator`` (every level's D); see :mod:`ganzoo_lapgan.networks`.  torch is imported
-inside the hooks only, so loading this module (``ganzoo list``) stays cheap.
+to fine) and ``discriminator`` (every level's D); see :mod:`ganzoo_lapgan.networks`.  Latents: ``z`` (the base
+level's noise) and one noise plane ``noise_<size>`` per finer level, all U(-1, 1).  The paper's SGD (lr 0.02,
+momentum 0.5, decaying lr) comes from the core's optimizer and schedule settings (``train_defaults``); only the
+rising momentum, which no core setting expresses, is applied by the train step.  torch is imported inside the
+hooks only, so loading this module (``ganzoo list``) stays cheap.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from pydantic import Field, field_validator, model_validator
 
 from ganzoo import ModelConfig, ModelSpec, hookimpl
 
-GANZOO_API = ">=1.0,<2"
+GANZOO_API = ">=2,<3"
 PAPER = ("Denton, Chintala, Szlam, Fergus. Deep Generative Image Models using a Laplacian Pyramid of Adversarial "
          "Networks. NeurIPS 2015. arXiv:1506.05751")
 MIN_BASE_SIZE = 4
@@ -31,10 +34,9 @@ class LAPGANConfig(ModelConfig):
     hidden_g: int = Field(64, ge=1, description="feature maps of each finer level's generator")
     hidden_d: int = Field(128, ge=1, description="feature maps of each finer level's discriminator")
     dropout: float = Field(0.5, ge=0, lt=1, description="dropout in every discriminator")
-    momentum: float = Field(0.5, ge=0, lt=1, description="SGD momentum at the first epoch")
-    momentum_increase: float = Field(0.0008, ge=0, description="added to the SGD momentum every epoch")
+    momentum_increase: float = Field(0.0008, ge=0, description="added to the SGD momentum (train.momentum at the "
+                                     "first epoch) every epoch")
     momentum_max: float = Field(0.8, ge=0, lt=1, description="the SGD momentum stops rising here")
-    lr_decay: float = Field(4e-5, ge=0, description="the learning rate is divided by 1 + lr_decay every epoch")
 
     @field_validator("image_size")
     @classmethod
@@ -65,7 +67,15 @@ class CCLAPGANConfig(LAPGANConfig):
     num_classes: int = Field(10, ge=1, description="number of classes")
 
 
-_TRAIN_DEFAULTS = {"loss": "non-saturating", "lr_g": 0.02, "lr_d": 0.02, "n_critic": 1, "batch_size": 128}
+LR_DECAY = 4e-5
+_TRAIN_DEFAULTS = {
+    "loss": "non-saturating", "n_critic": 1, "batch_size": 128,
+    # the paper's SGD through the core's settings: lr 0.02, momentum 0.5 (rising, see the train step), and the lr
+    # divided by 1 + 4e-5 after every update (the `step` schedule with a one-step period)
+    "optimizer": "sgd", "lr_g": 0.02, "lr_d": 0.02, "momentum": 0.5,
+    "lr_schedule": "step", "lr_step_size": 1, "lr_gamma": 1 / (1 + LR_DECAY),
+}
+_STEP_SETTINGS = ("loss",)  # its own step scores every level directly (no n_critic, penalty or DiffAugment)
 _TINY = {"image_size": 16, "levels": 2, "latent_dim": 8, "base_hidden_g": 16, "base_hidden_d": 16,
          "hidden_g": 4, "hidden_d": 4}
 
@@ -82,6 +92,7 @@ def ganzoo_register_models(register: Callable[[ModelSpec], None]) -> None:
         train_defaults=dict(_TRAIN_DEFAULTS),
         tiny_config=dict(_TINY),
         tags=("unconditional", "multi-scale", "pyramid"),
+        train_settings=_STEP_SETTINGS,
     ))
     register(ModelSpec(
         name="lapgan-cc",
@@ -93,6 +104,7 @@ def ganzoo_register_models(register: Callable[[ModelSpec], None]) -> None:
         train_defaults=dict(_TRAIN_DEFAULTS),
         tiny_config={**_TINY, "num_classes": 3},
         tags=("class-conditional", "multi-scale", "pyramid"),
+        train_settings=_STEP_SETTINGS,
     ))
 
 
@@ -117,20 +129,17 @@ def ganzoo_build_discriminator(model: ModelSpec, config: LAPGANConfig) -> Any:
 
 
 @hookimpl
-def ganzoo_configure_optimizers(config: Any, networks: Mapping[str, Any], generator_names: list[str]) -> Any:
-    """SGD with momentum, the paper's optimizer (lr and momentum follow the epoch in the train step)."""
-    import torch
+def ganzoo_latents(config: LAPGANConfig) -> Any:
+    """``z``: the base level's noise; ``noise_<size>``: the noise plane of each finer level (flat, size*size)."""
+    from ganzoo.latents import Uniform
+    from ganzoo_lapgan.networks import level_sizes, noise_name
 
-    model = config.model
-    return {
-        name: torch.optim.SGD(net.parameters(), lr=config.train.lr_g if name in generator_names else config.train.lr_d,
-                              momentum=model.momentum)
-        for name, net in networks.items()
-    }
+    planes = {noise_name(size): Uniform(size * size, -1.0, 1.0) for size in level_sizes(config.image_size, config.levels)[1:]}
+    return {"z": Uniform(config.latent_dim, -1.0, 1.0), **planes}
 
 
 @hookimpl
-def ganzoo_train_step(state: Any, batches: Any) -> Mapping[str, float]:
+def ganzoo_train_step(state: Any, batches: Any) -> Mapping[str, Any]:
     from ganzoo_lapgan.training import train_step
 
     return train_step(state, batches)
@@ -138,17 +147,19 @@ def ganzoo_train_step(state: Any, batches: Any) -> Mapping[str, float]:
 
 @hookimpl
 def ganzoo_sample(model: ModelSpec, state: Any, num: int, labels: Any, truncation: float | None,
-                  generator: Any) -> Any:
+                  generator: Any, latents: Any) -> Any:
+    """Coarse-to-fine samples; ``latents`` may fix ``z`` and any level's noise plane."""
     from ganzoo_lapgan.training import sample_levels
 
     if truncation is not None:
         raise ValueError(f"model {model.name!r} draws uniform noise at every level; it has no truncation trick "
                          "(leave out --truncation)")
-    return sample_levels(state, num, labels, generator)[-1]
+    return sample_levels(state, num, labels, generator, latents)[-1]
 
 
 @hookimpl
 def ganzoo_preview(state: Any) -> Any:
+    """One column per level (coarsest first), each shown at full size."""
     from ganzoo_lapgan.training import preview_columns
 
     return preview_columns(state, state.config.train.seed)

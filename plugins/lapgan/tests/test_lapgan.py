@@ -6,7 +6,9 @@ import torch
 from ganzoo import ConfigError, get_model, resolve_config
 from ganzoo.nn.pyramid import laplacian_pyramid
 from ganzoo.plugins import get_host
+from ganzoo.sampling import sample_images
 from ganzoo.testing import build_tiny_state, synthetic_batches
+from ganzoo_lapgan.training import rising_momentum
 
 
 def test_levels_come_from_the_config() -> None:
@@ -33,8 +35,37 @@ def test_train_step_logs_every_level_and_uses_sgd() -> None:
     assert all(isinstance(opt, torch.optim.SGD) for opt in state.optimizers.values())
     metrics = get_host().call("ganzoo_train_step", "lapgan", state=state, batches=synthetic_batches(state))
     assert {"loss_d_8px", "loss_g_8px", "loss_d_16px", "loss_g_16px"} <= set(metrics)
-    assert metrics["loss_d"] == pytest.approx(metrics["loss_d_8px"] + metrics["loss_d_16px"], rel=1e-5)
+    assert float(metrics["loss_d"]) == pytest.approx(float(metrics["loss_d_8px"] + metrics["loss_d_16px"]), rel=1e-5)
     assert state.optimizers["generator"].param_groups[0]["momentum"] == 0.5
+
+
+def test_paper_sgd_comes_from_the_core_settings() -> None:
+    state = build_tiny_state("lapgan")
+    train = state.config.train
+    assert (train.optimizer, train.lr_g, train.lr_d, train.momentum, train.lr_schedule) == ("sgd", 0.02, 0.02, 0.5, "step")
+    state.schedules.at(1000)  # the core's schedule divides the lr by 1 + 4e-5 per update
+    assert state.optimizers["discriminator"].param_groups[0]["lr"] == pytest.approx(0.02 / (1 + 4e-5) ** 1000)
+
+
+def test_momentum_rises_with_the_epoch_up_to_its_maximum() -> None:
+    state = build_tiny_state("lapgan", optim={"discriminator": {"momentum": 0.6}})
+    rising_momentum(state, 100)
+    assert state.optimizers["generator"].param_groups[0]["momentum"] == pytest.approx(0.5 + 100 * 0.0008)
+    assert state.optimizers["discriminator"].param_groups[0]["momentum"] == pytest.approx(0.6 + 100 * 0.0008)
+    rising_momentum(state, 10_000)
+    assert state.optimizers["generator"].param_groups[0]["momentum"] == pytest.approx(0.8)
+
+
+def test_every_level_noise_is_a_declared_latent() -> None:
+    state = build_tiny_state("lapgan")
+    assert {name: prior.describe() for name, prior in state.latents.items()} == {
+        "z": "uniform(8, -1, 1)", "noise_16": "uniform(256, -1, 1)"}
+    fixed = state.draw_latents(3, torch.Generator().manual_seed(5))
+    first, second = (sample_images(state, 3, latents=fixed, generator=torch.Generator().manual_seed(seed))
+                     for seed in (0, 1))
+    assert torch.equal(first, second)  # every random input was given
+    with torch.no_grad():
+        torch.testing.assert_close(state.generate(fixed).clamp(-1, 1), first)  # G(**latents), the core's convention
 
 
 def test_preview_shows_every_level_at_full_size() -> None:
