@@ -1,7 +1,8 @@
 """Evidence of learning: short runs on the embedded digits move the samples measurably toward held-out digits.
 
-The yardstick is a Fréchet distance between Gaussians fitted to 8x8-average-pooled pixels of generated and
-held-out images (FID's formula on raw pixel statistics: cheap, deterministic, no pretrained network).  A
+The yardstick is :func:`ganzoo.testing.pixel_frechet_distance`, a Fréchet distance between Gaussians fitted to
+8x8-average-pooled pixels of generated and held-out images (FID's formula on raw pixel statistics: cheap,
+deterministic, no pretrained network).  A
 trained generator must more than halve the distance of the same generator at initialisation.  Longer runs
 and real metrics live in benchmarks/.
 """
@@ -10,33 +11,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pytest
 import torch
-import torch.nn.functional as F
-from scipy import linalg
 
 from ganzoo import get_model, resolve_config
 from ganzoo.checkpoint import load_run
 from ganzoo.config import RunConfig
 from ganzoo.data.digits import DigitsDataset
 from ganzoo.state import build_state
-from ganzoo.testing import sample_images
+from ganzoo.testing import pixel_frechet_distance, sample_images
 from ganzoo.trainer import Trainer
 
 SAMPLES = 512
-
-
-def pixel_frechet_distance(images: torch.Tensor, reference: torch.Tensor) -> float:
-    """Fréchet distance between Gaussians fitted to 8x8-pooled pixels of two image sets in [-1, 1]."""
-
-    def stats(x: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
-        features = F.adaptive_avg_pool2d(x.float(), 8).flatten(1).double().numpy()
-        return features.mean(0), np.cov(features, rowvar=False)
-
-    (mu_a, cov_a), (mu_b, cov_b) = stats(images), stats(reference)
-    covmean = linalg.sqrtm(cov_a @ cov_b).real
-    return float(((mu_a - mu_b) ** 2).sum() + np.trace(cov_a + cov_b - 2 * covmean))
 
 
 def _config(model: str, steps: int, **train: object) -> RunConfig:

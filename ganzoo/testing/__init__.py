@@ -35,6 +35,7 @@ _LAZY = {
     "parameters_snapshot": "ganzoo.testing.helpers",
     "changed_networks": "ganzoo.testing.helpers",
     "sample_images": "ganzoo.testing.helpers",
+    "pixel_frechet_distance": "ganzoo.testing.learning",
     "fake_entry_point": "ganzoo.testing.fakes",
     "FakeDistribution": "ganzoo.testing.fakes",
     "install_fake_plugin": "ganzoo.testing.fakes",

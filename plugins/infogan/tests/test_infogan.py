@@ -162,3 +162,45 @@ def test_code_accuracy_on_generated_and_real_images() -> None:
     images, labels = torch.rand(12, 1, 8, 8) * 2 - 1, torch.arange(12) % 3
     real = real_data_accuracy(state, images, labels, num_classes=3)
     assert real.confusion.sum() == 12 and 1 / 3 <= real.accuracy <= 1
+
+
+def test_cli_samples_traversals_with_a_fixed_code(tmp_path, monkeypatch) -> None:
+    """``ganzoo sample RUN --traverse c1=-2:2:8 --latent code=2``: the code holds, c1 sweeps the columns."""
+    import ganzoo.sampling
+    from PIL import Image
+
+    from ganzoo.cli import main
+
+    run = tmp_path / "run"
+    tiny = [f"model.{key}={value}" for key, value in get_model("infogan").tiny_config.items()]
+    assert main(["train", "infogan", "--steps", "1", "--batch-size", "4", "--device", "cpu", "--out", str(run),
+                 "--no-progress", *[arg for item in tiny for arg in ("--set", item)]]) == 0
+    seen = []
+    original = ganzoo.sampling.sample_images
+
+    def recording(state, num, **kwargs):
+        seen.append({name: value.clone() for name, value in kwargs["latents"].items()})
+        return original(state, num, **kwargs)
+
+    monkeypatch.setattr(ganzoo.sampling, "sample_images", recording)
+    out = tmp_path / "slant.png"
+    assert main(["sample", str(run), "--traverse", "c1=-2:2:8", "--latent", "code=2", "--num", "16", "--out", str(out)]) == 0
+    latents = seen[-1]
+    assert latents["code"].tolist() == [2] * 16
+    assert torch.allclose(latents["c1"].view(2, 8), torch.linspace(-2, 2, 8).repeat(2, 1))
+    width, height = Image.open(out).size
+    assert width > height  # 8 columns, 2 rows
+    assert main(["sample", str(run), "--latent", "code=3", "--out", str(tmp_path / "bad.png")]) != 0  # Cat(3): 0..2
+
+
+def test_shipped_digits_classifier_scores_real_digits() -> None:
+    """The classify function used to score generated codes labels real digits as the benchmark pipeline would."""
+    from ganzoo.data.digits import DigitsDataset
+    from ganzoo_infogan.evaluation import shipped_classifier
+
+    classify, num_classes = shipped_classifier("digits-cnn")
+    digits = DigitsDataset("test", 28, 1).tensors  # resized to the classifier's 32 px inside
+    predicted = classify(digits["image"][:200]).numpy()
+    matching = best_assignment(confusion_matrix(predicted, digits["label"][:200].numpy(), num_classes, num_classes))
+    assert num_classes == 10 and matching.accuracy > 0.9
+    assert all(code == digit for code, digit in matching.assignment.items())
