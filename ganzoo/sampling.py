@@ -106,6 +106,15 @@ def _sample_once(state: GANState, num: int, labels: torch.Tensor | None, inputs:
     return images.detach().float()
 
 
+def class_grid_labels(num_classes: int, num: int, device: torch.device | str = "cpu") -> tuple[torch.Tensor, int]:
+    """Labels for a class grid: one row per class, ``max(1, num // num_classes)`` samples each (row ``k`` is
+    class ``k``).  Returns ``(labels, samples per row)``; there are ``num_classes * per_row`` labels."""
+    if num_classes < 1:
+        raise ValueError(f"a class grid needs at least one class, got num_classes={num_classes}")
+    per_row = max(1, num // num_classes)
+    return torch.arange(num_classes, device=device).repeat_interleave(per_row), per_row
+
+
 def _one_value(prior: Latent, text: str, name: str) -> torch.Tensor:
     """A latent value from text: an index for categorical latents, one number (all dims) or ``dim`` numbers."""
     try:

@@ -13,7 +13,7 @@ def test_every_hashed_field_changes_the_digest_but_the_name_does_not():
         "dataset": "shapes", "split": "train", "task": "paired-image-to-image", "image_size": 64, "channels": 3,
         "num_samples": 2000, "reference_size": 100, "feature_extractor": "timm:resnet18", "weights_sha256": "cd" * 32, "reference_sha256": "ef" * 32,
         "isc_splits": 5, "kid_subsets": 10, "kid_subset_size": 100, "kid_degree": 2, "kid_coef0": 0.5,
-        "prc_neighborhood": 5, "seed": 7, "direction": "BtoA", "batch_size": 64,
+        "prc_neighborhood": 5, "seed": 7, "direction": "BtoA", "batch_size": 64, "truncation": 0.5,
     }
     assert set(changes) | {"name", "resize"} == set(Protocol.model_fields)
     digests = {base.digest()}

@@ -19,7 +19,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     bench.add_argument("--checkpoint", help="checkpoint of the run to evaluate (default: the latest)")
     bench.add_argument("--protocol", help="protocol preset (default: the preset of the run's dataset)")
     bench.add_argument("--dataset", help="reference dataset (picks its preset; default: the run's dataset)")
-    bench.add_argument("--metrics", default="isc,fid,kid,prc", help="comma-separated subset of isc,fid,kid,prc")
+    bench.add_argument("--metrics", help="comma-separated subset of isc,fid,kid,prc (default: all; a truncation "
+                       "sweep: isc,fid)")
+    bench.add_argument("--truncation", type=float, help="truncation threshold of the latents (changes the protocol)")
+    bench.add_argument("--truncation-sweep", metavar="T1,T2,...",
+                       help="benchmark at each threshold ('none': untruncated): IS/FID table and an SVG plot")
+    bench.add_argument("--sweep-out", help="SVG file of the sweep (default RUN_DIR/truncation-sweep.svg)")
     bench.add_argument("--num-samples", type=int, help="number of generated samples (changes the protocol)")
     bench.add_argument("--feature-extractor", help="inception-v3-compat, ganzoo-digits-cnn, ganzoo-shapes-cnn, "
                        "timm:<model> (changes the protocol)")
@@ -66,7 +71,8 @@ def _protocol_changes(args: argparse.Namespace) -> dict[str, Any]:
             changes[field.strip()] = tomllib.loads(f"v = {raw.strip()}")["v"]
         except tomllib.TOMLDecodeError:
             changes[field.strip()] = raw.strip()
-    flags = {"num_samples": args.num_samples, "feature_extractor": args.feature_extractor, "seed": args.seed}
+    flags = {"num_samples": args.num_samples, "feature_extractor": args.feature_extractor, "seed": args.seed,
+             "truncation": args.truncation}
     changes.update({key: value for key, value in flags.items() if value is not None})
     return changes
 
@@ -89,10 +95,15 @@ def run_bench(args: argparse.Namespace) -> int:
     if not args.target:
         raise CommandError("give a run directory or a model name (or --list-protocols)")
     from ganzoo.leaderboard import Leaderboard
-    from ganzoo.metrics.bench import metrics_summary, parse_metrics, prepare, run_benchmark
+    from ganzoo.metrics.bench import companion_metrics, metrics_summary, parse_metrics, prepare, run_benchmark
+    from ganzoo.metrics.conditional import split_per_class
     from ganzoo.metrics.protocol import ProtocolError
 
-    metrics = parse_metrics(args.metrics)
+    if args.truncation is not None and args.truncation <= 0:
+        raise CommandError(f"--truncation {args.truncation}: the threshold must be positive (e.g. 0.5)")
+    if args.truncation_sweep and (args.record or args.truncation is not None):
+        raise CommandError("--truncation-sweep runs one benchmark per threshold: leave out --record and --truncation")
+    metrics = parse_metrics(args.metrics if args.metrics or not args.truncation_sweep else "isc,fid")
     try:
         target, protocol, extractor = prepare(
             args.target, args.protocol, args.dataset, args.weights, args.checkpoint, args.overrides, args.device,
@@ -100,9 +111,11 @@ def run_bench(args: argparse.Namespace) -> int:
         )
     except (ProtocolError, TypeError) as exc:
         raise CommandError(str(exc)) from None
+    if args.truncation_sweep:
+        return _run_sweep(args, target, protocol, extractor, metrics)
     board = Leaderboard(args.db) if args.record else None
     if board is not None:  # refuse before spending minutes on a result that cannot be recorded
-        expected = metrics + (["paired"] if protocol.task == "paired-image-to-image" else [])
+        expected = metrics + companion_metrics(target.spec, protocol)
         existing = board.find(target.checkpoint_hash, protocol.digest(), expected)
         if existing is not None:
             raise board.duplicate_error(existing, expected)
@@ -115,12 +128,40 @@ def run_bench(args: argparse.Namespace) -> int:
         print(f"{target.spec.name} ({where}, step {target.train_steps}) under protocol {protocol.name} "
               f"[{protocol.digest()}]: {result.num_samples} samples vs {result.reference_size} reference images "
               f"({protocol.dataset}/{protocol.split}), {protocol.feature_extractor}")
-        for key, value in result.metrics.items():
-            print(f"  {key:10s} {value:.6g}")
+        headline, per_class = split_per_class(result.metrics)
+        for key, value in headline.items():
+            print(f"  {key:14s} {value:.6g}")
+        for key, values in per_class.items():
+            print(f"  {key} per class: " + " ".join(f"{k}:{value:.4g}" for k, value in values))
         print(f"  evaluated in {result.eval_seconds:.1f} s", file=sys.stderr)
     if board is not None:
         entry_id = board.record(result)
         print(f"recorded as entry #{entry_id} in {board.path} ({metrics_summary(result)})", file=sys.stderr)
+    return 0
+
+
+def _run_sweep(args: argparse.Namespace, target: Any, protocol: Any, extractor: Any, metrics: list[str]) -> int:
+    """``ganzoo bench --truncation-sweep``: one benchmark per threshold, a table and an SVG plot."""
+    import json
+    from pathlib import Path
+
+    from ganzoo.cli import CommandError
+    from ganzoo.fileio import atomic_write_text
+    from ganzoo.metrics.conditional import parse_truncations, sweep_rows, sweep_svg, sweep_table, truncation_sweep
+
+    try:
+        truncations = parse_truncations(args.truncation_sweep)
+        points = truncation_sweep(target, protocol, extractor, truncations, metrics, args.cache_dir)
+        svg = sweep_svg(points, f"{target.spec.name}: truncation trade-off ({protocol.name})")
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None
+    out = Path(args.sweep_out) if args.sweep_out else Path(target.run_dir or ".") / "truncation-sweep.svg"
+    atomic_write_text(out, svg)
+    if args.json:
+        print(json.dumps(sweep_rows(points), indent=2))
+    else:
+        sys.stdout.write(sweep_table(points))
+    print(f"wrote the trade-off plot to {out}", file=sys.stderr)
     return 0
 
 

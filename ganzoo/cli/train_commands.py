@@ -66,7 +66,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     sample.add_argument("--num", type=int, default=64, help="number of images (default 64)")
     sample.add_argument("--out", type=Path, help="FILE.png for a grid, or a folder (default RUN_DIR/samples/sample-SEED.png)")
     sample.add_argument("--seed", type=int, default=0, help="noise seed (default 0)")
-    sample.add_argument("--class", dest="label", type=int, help="class label for conditional models (default: all classes in turn)")
+    sample.add_argument("--class", dest="label", type=int, help="class label for conditional models (default: a grid with one row per class)")
     sample.add_argument("--truncation", type=float, help="truncation-trick threshold (e.g. 0.5); default none")
     sample.add_argument("--checkpoint", help="checkpoint name (e.g. step-000500) or step; default latest")
     sample.add_argument("--direction", choices=["AtoB", "BtoA"], default="AtoB", help="unpaired translation direction")
@@ -163,6 +163,10 @@ def run_sample(args: argparse.Namespace) -> int:
     with_sample_settings(state, args.overrides)
     if args.latent:
         require_latents(state, "--latent")
+    labels, per_row = None, None
+    if spec.conditional and traversal is None and interpolation is None:
+        labels, per_row = _labels(args, state)
+        args.num = len(labels)
     fixed = parse_latent_values(args.latent, state.latents, args.num)
     torch.manual_seed(args.seed)
     inputs = None
@@ -176,10 +180,10 @@ def run_sample(args: argparse.Namespace) -> int:
         default_name = "interpolate-{}-{}.png".format(*interpolation.seeds)
     else:
         inputs = _inputs(args, loaded) if spec.image_to_image else None
-        images = sample_images(state, args.num, labels=_labels(args, state) if spec.conditional else None,
-                               inputs=inputs, truncation=args.truncation, latents=fixed,
-                               generator=torch.Generator().manual_seed(args.seed), direction=args.direction)
-        nrow = args.nrow or max(1, int(args.num**0.5))
+        images = sample_images(state, args.num, labels=labels, inputs=inputs, truncation=args.truncation,
+                               latents=fixed, generator=torch.Generator().manual_seed(args.seed),
+                               direction=args.direction)
+        nrow = args.nrow or per_row or max(1, int(args.num**0.5))
         default_name = f"sample-{args.seed}.png"
     out = args.out or args.run_dir / "samples" / default_name
     if out.suffix.lower() == ".png":
@@ -202,15 +206,18 @@ def _check_sampling_options(args: argparse.Namespace, spec: Any) -> None:
                            "leave out --truncation")
 
 
-def _labels(args: argparse.Namespace, state: Any) -> Any:
+def _labels(args: argparse.Namespace, state: Any) -> tuple[Any, int | None]:
+    """``--class K``: ``--num`` samples of class K; else a class grid (one row per class)."""
     import torch
+
+    from ganzoo.sampling import class_grid_labels
 
     classes = int(state.model_config.num_classes)
     if args.label is not None:
         if not 0 <= args.label < classes:
             raise CommandError(f"--class {args.label}: this model has classes 0..{classes - 1}")
-        return torch.full((args.num,), args.label, dtype=torch.long, device=state.device)
-    return torch.arange(args.num, device=state.device) % max(classes, 1)
+        return torch.full((args.num,), args.label, dtype=torch.long, device=state.device), None
+    return class_grid_labels(classes, args.num, state.device)
 
 
 def _inputs(args: argparse.Namespace, loaded: Any) -> Any:

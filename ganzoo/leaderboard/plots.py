@@ -112,3 +112,36 @@ def curves_svg(series: Sequence[Series], columns: Sequence[tuple[str, str, bool]
                     f"{html.escape(s.model)} ({len(s.final.entries)} seed(s))</text></g>")
     body.append("</svg>")
     return "".join(body)
+
+
+def xy_curve_svg(points: Sequence[tuple[float, float, str]], x_title: str, y_title: str, title: str = "") -> str:
+    """One curve through labelled ``(x, y, label)`` points, in order (a trade-off such as IS against FID)."""
+    width, height = 2 * PANEL_W, 2 * PANEL_H
+    xs, ys = [p[0] for p in points], [p[1] for p in points]
+    x_ticks, y_ticks = _ticks(min(xs), max(xs)), _ticks(min(ys), max(ys))
+    x_lo, x_hi, y_lo, y_hi = x_ticks[0], x_ticks[-1], y_ticks[0], y_ticks[-1]
+    inner_w, inner_h = width - MARGIN_L - MARGIN_R - 20, height - MARGIN_T - MARGIN_B - 10
+    sx = lambda x: MARGIN_L + 10 + (x - x_lo) / ((x_hi - x_lo) or 1) * inner_w  # noqa: E731
+    sy = lambda y: MARGIN_T + (1 - (y - y_lo) / ((y_hi - y_lo) or 1)) * inner_h  # noqa: E731
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" '
+           'font-size="11">',
+           f'<text x="{width / 2:.1f}" y="16" text-anchor="middle" font-weight="bold">{html.escape(title)}</text>',
+           f'<rect x="{MARGIN_L + 10}" y="{MARGIN_T}" width="{inner_w}" height="{inner_h}" fill="none" stroke="#999"/>']
+    x_step, y_step = x_ticks[1] - x_ticks[0], y_ticks[1] - y_ticks[0]
+    for tick in x_ticks:
+        out.append(f'<text x="{sx(tick):.1f}" y="{MARGIN_T + inner_h + 14:.1f}" text-anchor="middle">'
+                   f"{_label(tick, x_step)}</text>")
+    for tick in y_ticks:
+        out.append(f'<text x="{MARGIN_L + 6:.1f}" y="{sy(tick) + 4:.1f}" text-anchor="end">{_label(tick, y_step)}</text>')
+    out.append(f'<text x="{MARGIN_L + 10 + inner_w / 2:.1f}" y="{height - 6}" text-anchor="middle">'
+               f"{html.escape(x_title)}</text>")
+    out.append(f'<text transform="translate(12,{MARGIN_T + inner_h / 2:.1f}) rotate(-90)" text-anchor="middle">'
+               f"{html.escape(y_title)}</text>")
+    path = " ".join(f"{sx(x):.1f},{sy(y):.1f}" for x, y, _ in points)
+    out.append(f'<polyline points="{path}" fill="none" stroke="{PALETTE[0]}" stroke-width="1.5"/>')
+    for x, y, label in points:
+        out.append(f'<circle cx="{sx(x):.1f}" cy="{sy(y):.1f}" r="3.5" fill="{PALETTE[1]}">'
+                   f"<title>{html.escape(label)}: x={x:.4g}, y={y:.4g}</title></circle>")
+        out.append(f'<text x="{sx(x) + 6:.1f}" y="{sy(y) - 6:.1f}">{html.escape(label)}</text>')
+    out.append("</svg>")
+    return "\n".join(out) + "\n"

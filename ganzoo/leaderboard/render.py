@@ -31,6 +31,8 @@ METRIC_COLUMNS: tuple[tuple[str, str, bool], ...] = (
     ("l1", "L1", True),
     ("psnr", "PSNR", False),
     ("ssim", "SSIM", False),
+    ("intra_fid", "intra-FID", True),
+    ("class_accuracy", "class acc.", False),
 )
 
 

@@ -74,8 +74,9 @@ _ADDED_COLUMNS = {2: ("loss TEXT", "loss_plugin TEXT")}
 """Columns each schema version added (files written by older versions get them by ALTER TABLE)."""
 
 
-# pseudo-metric that comes with every paired-translation result (L1/PSNR/SSIM); it never makes a clash
-_COMPANION_METRICS = {"paired"}
+# pseudo-metrics that come with every paired-translation result (L1/PSNR/SSIM) and every class-conditional one
+# (intra-FID, class accuracy); they never make a clash
+_COMPANION_METRICS = {"paired", "conditional"}
 
 
 class LeaderboardError(ValueError):

@@ -24,6 +24,7 @@ import torch
 from ganzoo._version import __version__
 from ganzoo.config import RunConfig, resolve_config, with_sample_settings
 from ganzoo.data.images import to_uint8
+from ganzoo.metrics.conditional import BALANCED, CONDITIONAL_METRIC, KeptSamples, class_metrics
 from ganzoo.metrics.extractors import ResolvedExtractor, resolve_extractor
 from ganzoo.metrics.protocol import (
     METRIC_NAMES,
@@ -307,11 +308,25 @@ def parse_metrics(text: str | Iterable[str] | None) -> list[str]:
     return [name for name in METRIC_NAMES if name in names]
 
 
-def model_input(target: BenchTarget, protocol: Protocol) -> SampledModel | TranslatedInputs:
-    """The torch-fidelity input that draws the target's samples under ``protocol``."""
+def model_input(target: BenchTarget, protocol: Protocol, kept: KeptSamples | None = None) -> SampledModel | TranslatedInputs:
+    """The torch-fidelity input that draws the target's samples under ``protocol`` (collected in ``kept``)."""
     if protocol.image_to_image:
         return TranslatedInputs(target.state, protocol, load_split(protocol))
-    return SampledModel(target.state, protocol)
+    return SampledModel(target.state, protocol, kept=kept)
+
+
+def scores_classes(target: BenchTarget, protocol: Protocol) -> bool:
+    """Whether a result gets the class-conditional metrics (intra-FID, class accuracy): conditional noise-to-image
+    models."""
+    return target.spec.conditional and not protocol.image_to_image
+
+
+def companion_metrics(spec: ModelSpec, protocol: Protocol) -> list[str]:
+    """The entries a result adds to the requested metrics: ``paired`` for paired translation, ``conditional``
+    for class-conditional noise-to-image models."""
+    if protocol.task == "paired-image-to-image":
+        return ["paired"]
+    return [CONDITIONAL_METRIC] if spec.conditional and not protocol.image_to_image else []
 
 
 def _num_generated(source: SampledModel | TranslatedInputs, protocol: Protocol) -> int:
@@ -372,7 +387,8 @@ def run_benchmark(
     cache = Path(cache_root) if cache_root else default_cache_root()
     reference = register_reference(protocol)
     references = reference_size(protocol, cache)
-    source = model_input(target, protocol)
+    kept = KeptSamples() if scores_classes(target, protocol) else None
+    source = model_input(target, protocol, kept)
     generated = _num_generated(source, protocol)
     _check_sizes(protocol, metrics, generated, references)
     binary = any(name in metrics for name in ("fid", "kid", "prc"))
@@ -393,6 +409,11 @@ def run_benchmark(
     if isinstance(source, TranslatedInputs) and source.keep_pairs:
         values.update(source.paired_metrics())
         metric_set.append("paired")
+    if kept is not None and kept.images:
+        images, labels = kept.tensors(limit=generated)
+        values.update(class_metrics(images, labels, protocol, extractor, int(target.state.model_config.num_classes),
+                                    target.state.device))
+        metric_set.append(CONDITIONAL_METRIC)
     grid = sample_grid_png(target, protocol) if sample_grid else None
     return BenchResult(
         model=target.spec.name,
@@ -429,6 +450,8 @@ def recorded_protocol(target: BenchTarget, protocol: Protocol) -> dict[str, Any]
     """The protocol as a result records it; a model with sampling settings adds the values used as ``sample``
     (not part of the protocol hash: they belong to the model's sampler, as its weights do)."""
     recorded = protocol.model_dump(mode="json")
+    if scores_classes(target, protocol):
+        recorded["labels"] = BALANCED
     if target.spec.sample_config is not None:
         recorded["sample"] = target.config.sample.model_dump(mode="json")
     return recorded

@@ -19,6 +19,8 @@ RESIZE_POLICY = "to-reference-bilinear-antialias"
 CUSTOM_SUFFIX = "-custom"
 # fields filled from what is found (weights, data) when a protocol is resolved, not chosen by the user
 RESOLVED_FIELDS = ("weights_sha256", "reference_sha256")
+# fields hashed only when set (added after results were recorded: unset, they leave every hash as it was)
+UNSET_UNHASHED = ("truncation",)
 
 
 class ProtocolError(ValueError):
@@ -57,6 +59,9 @@ class Protocol(BaseModel):
     direction: Literal["AtoB", "BtoA"] = Field(
         "AtoB", description="translation direction (paired models: the data.direction they were trained with)"
     )
+    truncation: float | None = Field(
+        None, gt=0, description="truncation threshold of the latents (values beyond it resampled); None: untruncated"
+    )
 
     @model_validator(mode="after")
     def _kid_fits(self) -> "Protocol":
@@ -64,6 +69,8 @@ class Protocol(BaseModel):
             raise ValueError(
                 f"kid_subset_size ({self.kid_subset_size}) must not exceed num_samples ({self.num_samples})"
             )
+        if self.truncation is not None and self.image_to_image:
+            raise ValueError("truncation applies to noise-to-image models; a translation protocol draws no latents")
         return self
 
     @property
@@ -72,8 +79,13 @@ class Protocol(BaseModel):
         return self.task.endswith("image-to-image")
 
     def hashed_fields(self) -> dict[str, Any]:
-        """The fields that define comparability (everything except the display name)."""
-        return self.model_dump(mode="json", exclude={"name"})
+        """The fields that define comparability (everything except the display name).
+
+        Fields added after the first results were recorded are hashed only when set (``truncation``), so
+        an untruncated protocol keeps the hash its results were recorded under.
+        """
+        unset = {name for name in UNSET_UNHASHED if getattr(self, name) is None}
+        return self.model_dump(mode="json", exclude={"name", *unset})
 
     def digest(self) -> str:
         """A short stable hash of :meth:`hashed_fields` (16 hex digits of a sha256)."""
@@ -82,8 +94,9 @@ class Protocol(BaseModel):
 
     @classmethod
     def from_record(cls, recorded: Mapping[str, Any]) -> "Protocol":
-        """The protocol of a bench result's ``protocol`` dict (less the model's ``sample`` settings it may add)."""
-        return cls(**{key: value for key, value in recorded.items() if key != "sample"})
+        """The protocol of a bench result's ``protocol`` dict (less what results add: the model's ``sample``
+        settings, the ``labels`` scheme of conditional models)."""
+        return cls(**{key: value for key, value in recorded.items() if key in cls.model_fields})
 
     def with_changes(self, **changes: Any) -> "Protocol":
         """A validated copy with some fields changed (``None`` values are ignored)."""

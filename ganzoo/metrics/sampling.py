@@ -14,6 +14,7 @@ import torch
 from torch.utils.data import Dataset
 from torch_fidelity.generative_model_base import GenerativeModelBase
 
+from ganzoo.metrics.conditional import KeptSamples, balanced_labels
 from ganzoo.metrics.protocol import Protocol
 from ganzoo.metrics.reference import resize_images, source_key, target_key, to_reference
 from ganzoo.plugins import PluginHost, get_host
@@ -50,25 +51,38 @@ class _ModelInput(GenerativeModelBase):
 
 
 class SampledModel(_ModelInput):
-    """A noise-to-image model; class-conditional models get labels ``0, 1, ..., K-1, 0, 1, ...`` in turn."""
+    """A noise-to-image model; class-conditional models get labels ``0, 1, ..., K-1, 0, 1, ...`` in turn
+    (:func:`~ganzoo.metrics.conditional.balanced_labels`), latents truncated at ``protocol.truncation``.
 
-    def __init__(self, state: GANState, protocol: Protocol, host: PluginHost | None = None) -> None:
+    ``kept``: when set, the uint8 images handed to torch-fidelity and their labels are collected there (the
+    per-class metrics of conditional models score exactly the benchmark's samples).
+    """
+
+    def __init__(self, state: GANState, protocol: Protocol, host: PluginHost | None = None,
+                 kept: KeptSamples | None = None) -> None:
         super().__init__(state, protocol, host)
         self.produced = 0
+        self.kept = kept
+        self.last_labels: torch.Tensor | None = None
 
     def sample(self, num: int) -> torch.Tensor:
         """The next ``num`` samples in [-1, 1] at the model's own resolution."""
         labels = None
         if self.state.spec.conditional:
-            classes = int(self.state.model_config.num_classes)
-            labels = torch.arange(self.produced, self.produced + num, device=self.state.device) % classes
+            labels = balanced_labels(self.produced, num, int(self.state.model_config.num_classes), self.state.device)
+        self.last_labels = labels
         self.produced += num
         self.state.eval()
+        # truncation only when set: an API-2 sampler without the argument then still runs untruncated protocols
+        extra = {} if self.protocol.truncation is None else {"truncation": self.protocol.truncation}
         return self.host.call("ganzoo_sample", self.state.spec, state=self.state, num=num, labels=labels,
-                              generator=self.generator)
+                              generator=self.generator, **extra)
 
     def forward(self, noise: torch.Tensor, *unused: Any) -> torch.Tensor:
-        return to_reference(self.sample(noise.size(0)).detach(), self.protocol)
+        images = to_reference(self.sample(noise.size(0)).detach(), self.protocol)
+        if self.kept is not None and self.last_labels is not None:
+            self.kept.add(images, self.last_labels)
+        return images
 
 
 class TranslatedInputs(_ModelInput):
