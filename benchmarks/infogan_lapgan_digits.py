@@ -1,6 +1,6 @@
 """InfoGAN and LAPGAN on digits: FID/KID/IS under the ``digits`` protocol, and what InfoGAN's code learned.
 
-    .venv/bin/python benchmarks/infogan_lapgan_digits.py [--models infogan,lapgan] [--seeds 1] [--scale 1]
+    .venv/bin/python benchmarks/infogan_lapgan_digits.py [--models infogan,lapgan,lapgan-cc] [--seeds 1] [--scale 1]
     .venv/bin/python benchmarks/infogan_lapgan_digits.py --runs-only runs/bench-il/infogan-seed0   # measure a run
 
 Each model is trained exactly as the official leaderboard trains it (``scripts/official_leaderboard.py``: its
@@ -100,7 +100,8 @@ def markdown(rows: list[dict[str, Any]]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--models", default="infogan,lapgan", help="comma-separated models (default infogan,lapgan)")
+    parser.add_argument("--models", default="infogan,lapgan,lapgan-cc",
+                        help="comma-separated models (default infogan,lapgan,lapgan-cc)")
     parser.add_argument("--seeds", type=int, default=1, help="seeds per model (default 1)")
     parser.add_argument("--scale", type=float, default=1.0, help="multiply the leaderboard's image budget")
     parser.add_argument("--out", type=Path, default=ROOT / "runs" / "bench-infogan-lapgan", help="runs and results.json")

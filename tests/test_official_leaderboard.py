@@ -46,6 +46,17 @@ def test_every_model_of_a_protocol_sees_the_same_real_images(script):
     assert {job.model for job in jobs} == {"dcgan", "cyclegan"}  # what cannot be configured is skipped
 
 
+def test_infogan_and_lapgan_are_on_the_digits_board_with_the_same_budget(script):
+    official = script.official_models()
+    assert {"infogan", "lapgan", "lapgan-cc"} <= set(official)
+    for model in ("infogan", "lapgan", "lapgan-cc"):
+        job = script.plan(model, seed=0, images=script.BUDGET_IMAGES)
+        config = resolve_config(ganzoo.get_model(model), overrides=[*job.overrides, f"data.dataset={job.dataset}"])
+        assert job.protocol == "digits" and (config.model.image_size, config.model.channels) == (32, 1)
+        assert job.steps * config.train.batch_size * config.train.n_critic == 6400  # batch 128: 50 steps
+        assert "model.levels=3" in job.overrides if model.startswith("lapgan") else "model.ngf=32" in job.overrides
+
+
 def test_checks_compare_with_the_untrained_model_and_the_best(script):
     with tempfile.TemporaryDirectory() as folder:
         board = Leaderboard(Path(folder) / "b.sqlite")
