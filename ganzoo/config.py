@@ -144,6 +144,14 @@ class TrainConfig(StrictModel):
     precision: Literal["fp32", "bf16", "fp16"] = Field("fp32", description="autocast precision")
     channels_last: bool = Field(False, description="use channels-last memory format")
     tf32: bool = Field(True, description="on CUDA, let fp32 matmuls and convolutions use TF32 tensor cores")
+    compile: bool = Field(
+        False, description="torch.compile every trainable network's forward (off: on the 2-core reference CPU it "
+        "was slower than eager, see docs/benchmarking.md)"
+    )
+    compile_mode: Literal["default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs"] = Field(
+        "default", description="torch.compile mode when train.compile is on"
+    )
+    compile_backend: str = Field("inductor", description="torch.compile backend when train.compile is on (e.g. eager)")
     log_every: int = Field(10, ge=1, description="steps between metrics.jsonl rows")
     sample_every: int = Field(200, ge=1, description="steps between sample grids")
     checkpoint_every: int = Field(500, ge=1, description="steps between checkpoints")

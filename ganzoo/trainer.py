@@ -46,6 +46,7 @@ from ganzoo.images import save_grid, side_by_side
 from ganzoo.plugins import PluginHost, get_host
 from ganzoo.runlog import RunLog
 from ganzoo.runlock import RunDirError, RunLock, RunLockedError
+from ganzoo.compiling import compile_networks
 from ganzoo.state import GANState, build_state, configure_backends, resolve_device, seed_everything
 from ganzoo.stepmetrics import DeviceMetrics, NonFinite
 
@@ -208,6 +209,7 @@ class Trainer:
             meta = restore_checkpoint(self.state, self.last_checkpoint)
             position = meta.get("data_position") or position
             self.train_seconds = float(meta.get("train_seconds") or 0.0)
+        compile_networks(self.state.networks, train)
         if self.context.enabled:
             torch.manual_seed(_rank_seed(train.seed, self.context.rank, self.state.step))
             distributed.wrap_networks(self.state.networks, self.device)
