@@ -164,6 +164,9 @@ def to_reference(images: torch.Tensor, protocol: Protocol) -> torch.Tensor:
     return to_uint8(resize_images(images, protocol.image_size, protocol.channels))
 
 
+PRC_BLOCK = 500
+
+
 def fidelity_kwargs(protocol: Protocol, cache_root: Path, device: torch.device, verbose: bool) -> dict[str, Any]:
     """The torch-fidelity keyword arguments every computation under ``protocol`` shares.
 
@@ -181,6 +184,9 @@ def fidelity_kwargs(protocol: Protocol, cache_root: Path, device: torch.device, 
         "kid_kernel_poly_degree": protocol.kid_degree,
         "kid_kernel_poly_coef0": protocol.kid_coef0,
         "prc_neighborhood": protocol.prc_neighborhood,
+        # k-NN distances in blocks of PRC_BLOCK rows: exact, and memory O(PRC_BLOCK * N) instead of torch-fidelity's
+        # default blocks of 10,000 rows (4 GB of distances per block at N = 50,000)
+        "prc_batch_size": PRC_BLOCK,
         "samples_shuffle": True,
         "rng_seed": protocol.seed,
         "datasets_root": str(cache_root / "datasets"),
