@@ -149,14 +149,30 @@ def save_checkpoint(
     ``data_position`` (epoch, batches consumed, sampler seed) lets a resumed run continue the same data
     order; ``keep`` (default ``train.keep_checkpoints``) is how many checkpoints stay on disk.
     """
-    from safetensors.torch import save as safetensors_bytes
-
     root = Path(run_dir) / CHECKPOINT_DIR
     root.mkdir(parents=True, exist_ok=True)
     name = checkpoint_name(state.step)
     final = root / name
     staging = root / f".{name}.{os.getpid()}.tmp"
     shutil.rmtree(staging, ignore_errors=True)
+    try:
+        _write_staging(staging, state, data_position, train_seconds)
+    except BaseException:  # a full disk, an interrupt: leave no half-written folder behind
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    if final.exists():  # re-saving the same step (e.g. Ctrl-C right after a scheduled save)
+        shutil.rmtree(final)
+    os.replace(staging, final)
+    _fsync_directory(root)
+    atomic_write_text(root / LATEST, name + "\n")
+    _prune(root, keep if keep is not None else state.config.train.keep_checkpoints, protect=name)
+    return final
+
+
+def _write_staging(staging: Path, state: GANState, data_position: Mapping[str, Any] | None,
+                   train_seconds: float | None) -> None:
+    from safetensors.torch import save as safetensors_bytes
+
     full = state.state_dict()
     config = state.config
     atomic_write_bytes(staging / WEIGHTS_FILE, safetensors_bytes(_flat_weights(state), metadata={"format": "pt"}))
@@ -177,13 +193,6 @@ def save_checkpoint(
     }
     atomic_write_text(staging / META_FILE, json.dumps(meta, indent=2))
     atomic_write_text(staging / CONFIG_FILE, config.to_toml())
-    if final.exists():  # re-saving the same step (e.g. Ctrl-C right after a scheduled save)
-        shutil.rmtree(final)
-    os.replace(staging, final)
-    _fsync_directory(root)
-    atomic_write_text(root / LATEST, name + "\n")
-    _prune(root, keep if keep is not None else config.train.keep_checkpoints, protect=name)
-    return final
 
 
 def _prune(root: Path, keep: int, protect: str) -> None:

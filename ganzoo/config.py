@@ -29,6 +29,8 @@ from ganzoo.fileio import atomic_write_text
 from ganzoo.specs import STEP_SETTINGS, ModelSpec
 
 SECTIONS = ("model", "train", "data", "sample")
+MAX_SEED = 2**63 - 1
+"""The largest seed torch's generators take (a larger one overflows deep inside torch)."""
 OptimizerName = Literal["adam", "adamw", "sgd", "rmsprop"]
 ScheduleName = Literal["constant", "linear", "cosine", "step"]
 
@@ -139,7 +141,7 @@ class TrainConfig(StrictModel):
     )
     ema_decay: float | None = Field(None, gt=0, lt=1, description="EMA decay of generator weights (None: no EMA)")
     ema_start: int = Field(0, ge=0, description="step from which the EMA is updated (copied before)")
-    seed: int = Field(0, ge=0, description="random seed (CPU runs are reproducible)")
+    seed: int = Field(0, ge=0, le=MAX_SEED, description="random seed (CPU runs are reproducible)")
     device: Literal["auto", "cpu", "cuda", "mps"] = Field("auto", description="where to train")
     precision: Literal["fp32", "bf16", "fp16"] = Field("fp32", description="autocast precision")
     channels_last: bool = Field(False, description="use channels-last memory format")

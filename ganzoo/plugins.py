@@ -45,6 +45,15 @@ class PluginError(RuntimeError):
     """A plugin could not be loaded, validated or registered (raised only in strict mode)."""
 
 
+class PluginContractError(PluginError, TypeError):
+    """A model's plugin hook raised, or returned something other than its hook promises; the message names the
+    plugin, the hook and what was expected."""
+
+
+class PluginValueError(PluginContractError, ValueError):
+    """A plugin hook refused a value (its ``ValueError``), re-raised naming the plugin and hook."""
+
+
 class ModelConflictError(PluginError):
     """A model name that more than one installed plugin registers, with no preference set."""
 
@@ -402,12 +411,24 @@ class PluginHost:
     @staticmethod
     def _invoke(spec: ModelSpec, hook_name: str, impl: pluggy.HookImpl, kwargs: dict[str, Any]) -> Any:
         arguments = [kwargs.get(arg) for arg in impl.argnames]
-        if hook_name == "ganzoo_sample" and spec.api < 2:  # API-1 samplers were always called under no_grad
-            import torch
+        try:
+            if hook_name == "ganzoo_sample" and spec.api < 2:  # API-1 samplers were always called under no_grad
+                import torch
 
-            with torch.no_grad():
-                return impl.function(*arguments)
-        return impl.function(*arguments)
+                with torch.no_grad():
+                    result = impl.function(*arguments)
+            else:
+                result = impl.function(*arguments)
+        except Exception as exc:
+            if type(exc).__module__.split(".")[0] == "ganzoo":  # the core's own errors are already clear
+                raise
+            what = " ".join(str(exc).split())[:300] or "(no message)"
+            error = PluginValueError if isinstance(exc, ValueError) else PluginContractError
+            raise error(
+                f"{hook_name} of plugin {_plugin_name(spec)} (model {spec.name!r}) failed: {type(exc).__name__}: {what}"
+            ) from exc
+        return result
+
 
     # -- queries -----------------------------------------------------------------------------------
     def list_models(self, pattern: str = "*", task: str | None = None) -> list[str]:
@@ -559,3 +580,55 @@ def reset_host() -> None:
     """Forget loaded plugins (after installing or uninstalling one in the same process, or in tests)."""
     global _HOST
     _HOST = None
+
+
+def _plugin_name(spec: ModelSpec) -> str:
+    return spec.distribution or spec.plugin or "?"
+
+
+def _is_mapping(value: Any) -> bool:
+    return isinstance(value, Mapping)
+
+
+def _is_tensor(value: Any) -> bool:
+    import torch
+
+    return isinstance(value, torch.Tensor)
+
+
+def _is_tensor_or_columns(value: Any) -> bool:
+    return _is_tensor(value) or (isinstance(value, (list, tuple)) and bool(value) and all(map(_is_tensor, value)))
+
+
+def _is_networks(value: Any) -> bool:
+    from torch import nn
+
+    if isinstance(value, Mapping):
+        return all(isinstance(net, nn.Module) for net in value.values())
+    return isinstance(value, nn.Module)
+
+
+_RESULTS: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "ganzoo_build_generator": (_is_networks, "an nn.Module or a mapping of names to nn.Modules"),
+    "ganzoo_build_discriminator": (_is_networks, "an nn.Module or a mapping of names to nn.Modules"),
+    "ganzoo_configure_optimizers": (_is_mapping, "a mapping of network names to optimizers"),
+    "ganzoo_train_step": (_is_mapping, "a mapping of metric names to numbers (e.g. {'loss_g': ..., 'loss_d': ...})"),
+    "ganzoo_sample": (_is_tensor, "a tensor of images (N, C, H, W) in [-1, 1]"),
+    "ganzoo_preview": (_is_tensor_or_columns, "a tensor of images, or a list of image tensors (grid columns)"),
+    "ganzoo_latents": (_is_mapping, "a mapping of latent names to ganzoo.latents priors"),
+    "ganzoo_extra_state": (_is_mapping, "a mapping of names to tensors or plain values (or None)"),
+    "ganzoo_extra_loss": (_is_mapping, "a mapping of term names to loss tensors"),
+}
+"""What each model hook must return (checked when a plugin implements it), and the words for it."""
+
+
+def check_hook_result(spec: ModelSpec, hook_name: str, result: Any) -> Any:
+    """``result`` of ``hook_name`` for ``spec`` if it is what the hook promises, else :class:`PluginContractError`
+    naming the plugin, the hook and what was expected (callers check where a wrong value would fail obscurely)."""
+    check = _RESULTS.get(hook_name)
+    if check is not None and not check[0](result):
+        raise PluginContractError(
+            f"{hook_name} of plugin {_plugin_name(spec)} (model {spec.name!r}) returned {type(result).__name__}; "
+            f"expected {check[1]}"
+        )
+    return result

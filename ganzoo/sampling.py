@@ -17,7 +17,7 @@ from typing import Any, Mapping
 import torch
 
 from ganzoo.latents import Categorical, Latent, LatentError, Normal, slerp
-from ganzoo.plugins import PluginHost
+from ganzoo.plugins import PluginHost, check_hook_result
 from ganzoo.state import GANState
 
 
@@ -103,7 +103,7 @@ def _sample_once(state: GANState, num: int, labels: torch.Tensor | None, inputs:
     if spec.task == "unpaired-image-to-image":
         arguments["direction"] = direction
     images = (host or state.host).call("ganzoo_sample", spec, state=state, num=num, **arguments)
-    return images.detach().float()
+    return check_hook_result(spec, "ganzoo_sample", images).detach().float()
 
 
 def class_grid_labels(num_classes: int, num: int, device: torch.device | str = "cpu") -> tuple[torch.Tensor, int]:

@@ -21,7 +21,7 @@ from ganzoo.latents import Latent, draw_latents, validate_latents
 from ganzoo.losses import GANLoss, batchnorm_layers
 from ganzoo.optim import Schedules, optimizer_roles
 from ganzoo.optim import default_optimizers as _optimizers_by_role
-from ganzoo.plugins import PluginHost, get_host
+from ganzoo.plugins import PluginContractError, PluginHost, check_hook_result, get_host
 from ganzoo.specs import ROLES, ModelSpec
 
 
@@ -61,7 +61,8 @@ def _as_network_dict(result: nn.Module | Mapping[str, nn.Module], default_name: 
         bad = [name for name, net in networks.items() if not isinstance(net, nn.Module)]
         if not bad:
             return networks
-    raise TypeError(f"{hook} of model {spec.name!r} ({spec.distribution}) must return an nn.Module or a mapping of names to modules")
+    raise PluginContractError(f"{hook} of plugin {spec.distribution} (model {spec.name!r}) returned "
+                              f"{type(result).__name__}; expected an nn.Module or a mapping of names to nn.Modules")
 
 
 def resolve_device(name: str) -> torch.device:
@@ -399,12 +400,10 @@ def build_state(
         if roles[name] == "frozen":
             net.requires_grad_(False).eval()
     generator_names = [name for name in networks if roles[name] == "generator"]
-    optimizers = dict(
-        host.call(
-            "ganzoo_configure_optimizers", spec, config=config, networks=networks, generator_names=generator_names,
-            roles=roles,
-        )
-    )
+    optimizers = dict(check_hook_result(spec, "ganzoo_configure_optimizers", host.call(
+        "ganzoo_configure_optimizers", spec, config=config, networks=networks, generator_names=generator_names,
+        roles=roles,
+    )))
     frozen_optimized = sorted(set(optimizers) & {name for name, role in roles.items() if role == "frozen"})
     if frozen_optimized:
         raise TypeError(f"model {spec.name!r}: ganzoo_configure_optimizers made optimizers for frozen network(s) "
@@ -414,7 +413,7 @@ def build_state(
     latents = validate_latents(host.call("ganzoo_latents", spec, config=config.model), f"model {spec.name!r}")
     state = GANState(spec, config, networks, generator_names, optimizers, loss, gp_weight, device, roles, latents)
     state.host = host
-    state.extras.update(host.call("ganzoo_extra_state", spec, state=state) or {})
+    state.extras.update(check_hook_result(spec, "ganzoo_extra_state", host.call("ganzoo_extra_state", spec, state=state) or {}))
     state.augmenter = build_augmenter(config, spec, host)
     if config.train.ema_decay is not None:
         state.enable_ema(config.train.ema_decay)

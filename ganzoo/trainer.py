@@ -43,7 +43,7 @@ from ganzoo.data.images import DataError
 from ganzoo.augment import AugmentedBatchSource
 from ganzoo.data.loader import EpochBatchSource, EpochLoader
 from ganzoo.images import save_grid, side_by_side
-from ganzoo.plugins import PluginHost, get_host
+from ganzoo.plugins import PluginHost, check_hook_result, get_host
 from ganzoo.runlog import RunLog
 from ganzoo.runlock import RunDirError, RunLock, RunLockedError
 from ganzoo.compiling import compile_networks
@@ -288,7 +288,8 @@ class Trainer:
         window_start, window_batches = started, self.batches.consumed
         while state.step < train.steps:
             state.schedules.at(state.step)
-            raw = host.call("ganzoo_train_step", spec, state=state, batches=self.batches)
+            raw = check_hook_result(spec, "ganzoo_train_step",
+                                    host.call("ganzoo_train_step", spec, state=state, batches=self.batches))
             state.step += 1
             if state.ema:
                 state.update_ema()
@@ -354,9 +355,17 @@ class Trainer:
             for param_name, param in self.state.unwrapped(name).named_parameters():
                 if not torch.isfinite(param).all():
                     raise self._diverged(f"network {name!r} has non-finite weights ({param_name}) at step {self.state.step}")
-        self.last_checkpoint = save_checkpoint(
-            self.run_dir, self.state, self.batches.position(), train_seconds=self.train_seconds
-        )
+        try:
+            self.last_checkpoint = save_checkpoint(
+                self.run_dir, self.state, self.batches.position(), train_seconds=self.train_seconds
+            )
+        except OSError as exc:  # a full or read-only disk: say so in one line, the last checkpoint stays usable
+            kept = f"the last complete checkpoint is {self.last_checkpoint}" if self.last_checkpoint else "no checkpoint was written"
+            raise TrainingError(
+                f"cannot write the checkpoint of step {self.state.step} into {self.run_dir}: "
+                f"{exc.strerror or exc} ({exc.filename or 'checkpoints'}); {kept}; free space and "
+                f"`ganzoo train --resume {self.run_dir}`"
+            ) from None
 
     # -- samples ----------------------------------------------------------------------------------
     def preview_images(self) -> tuple[torch.Tensor, int]:
@@ -365,7 +374,8 @@ class Trainer:
         state, spec = self.state, self.spec
         with torch.random.fork_rng(devices=[]):  # previews must not disturb training's RNG
             batch = self.preview_batch if self.preview_batch is not None else {}
-            preview = self.host.call("ganzoo_preview", spec, state=state, batch=batch)
+            preview = check_hook_result(spec, "ganzoo_preview",
+                                        self.host.call("ganzoo_preview", spec, state=state, batch=batch))
         if isinstance(preview, torch.Tensor):
             return preview.detach(), max(1, int(math.sqrt(preview.size(0))))
         return side_by_side([column.detach() for column in preview])

@@ -153,6 +153,10 @@ def run_sample(args: argparse.Namespace) -> int:
         raise CommandError("--num must be at least 1")
     if args.truncation is not None and not 0 < args.truncation < float("inf"):
         raise CommandError(f"--truncation {args.truncation}: the threshold must be a positive number (e.g. 0.5)")
+    from ganzoo.config import MAX_SEED
+
+    if not 0 <= args.seed <= MAX_SEED:
+        raise CommandError(f"--seed {args.seed}: seeds are whole numbers 0..{MAX_SEED}")
     if args.nrow is not None and args.nrow < 1:
         raise CommandError(f"--nrow {args.nrow}: a grid row holds at least 1 image")
     traversal = Traversal.parse(args.traverse) if args.traverse else None

@@ -71,8 +71,12 @@ def run_translate(args: argparse.Namespace) -> int:
     from ganzoo.checkpoint import load_run
     from ganzoo.plugins import get_host
 
+    from ganzoo.config import MAX_SEED
+
     if args.batch_size < 1:
         raise CommandError("--batch-size must be at least 1")
+    if not 0 <= args.seed <= MAX_SEED:
+        raise CommandError(f"--seed {args.seed}: seeds are whole numbers 0..{MAX_SEED}")
     files = input_files(args.input)
     loaded = load_run(args.run_dir, checkpoint=args.checkpoint, device=args.device)
     spec, state = loaded.spec, loaded.state

@@ -53,7 +53,7 @@ class Protocol(BaseModel):
     kid_degree: int = Field(3, ge=1)
     kid_coef0: float = 1.0
     prc_neighborhood: int = Field(3, ge=1)
-    seed: int = Field(0, ge=0)
+    seed: int = Field(0, ge=0, le=2**63 - 1)  # torch generators take no larger seed
     batch_size: int = Field(250, ge=1, description="samples per generator call (noise streams can depend on it)")
     resize: Literal["to-reference-bilinear-antialias"] = RESIZE_POLICY
     direction: Literal["AtoB", "BtoA"] = Field(
