@@ -78,11 +78,11 @@ _LAZY = {
     "Trainer": ("ganzoo.trainer", "Trainer"),
     "load_run": ("ganzoo.checkpoint", "load_run"),
     # the plugin commands (`ganzoo info`, `registry`, `install`, `new-plugin`, `doctor`) from Python
-    "model_info": ("ganzoo.cli.plugin_commands", "model_info"),
-    "registry": ("ganzoo.cli.plugin_commands", "registry_rows"),
-    "install_plugin": ("ganzoo.cli.plugin_commands", "install_plugin"),
+    "model_info": ("ganzoo.inventory", "model_info"),
+    "registry": ("ganzoo.install", "registry_rows"),
+    "install_plugin": ("ganzoo.install", "install_plugin"),
     "new_plugin": ("ganzoo.templates", "render_plugin"),
-    "doctor": ("ganzoo.cli.plugin_commands", "doctor_report"),
+    "doctor": ("ganzoo.diagnostics", "doctor_report"),
 }
 
 

@@ -134,3 +134,20 @@ def test_latent_options_need_a_noise_model() -> None:
     state = build_tiny_state("pix2pix")
     with pytest.raises(LatentError, match="model 'pix2pix' translates images; it has no latents"):
         require_latents(state, "--interpolate")
+
+
+def test_info_shows_latents_roles_and_honoured_train_settings(v2_host: PluginHost, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    assert main(["info", "roles", "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["latents"] == {"z": "normal(100)"}  # the default latent_dim
+    assert info["networks"] == {"generator": "generator", "discriminator": "discriminator", "encoder": "frozen",
+                                "dae": "auxiliary"}
+    assert info["train_settings"]["step"] == ["loss", "gp_weight", "n_critic", "reuse_fakes"]
+    assert info["train_settings"]["ignored"] == ["diffaugment"] and "lr_schedule" in info["train_settings"]["trainer"]
+    assert main(["info", "coded"]) == 0
+    text = capsys.readouterr().out
+    assert "latents: z ~ normal(100), code ~ categorical(3), c1 ~ uniform(1, -1, 1)" in text
+    assert "networks: generator (generator), discriminator (discriminator)" in text
+    assert "train step honours: loss, gp_weight, n_critic, reuse_fakes; ignored by its step" in text

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from ganzoo.cli import main
-from ganzoo.cli import plugin_commands
+import ganzoo.diagnostics
+from ganzoo.install import InstallError, install_command_line
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -123,10 +124,10 @@ def test_install_resolves_through_the_catalogue(capsys: pytest.CaptureFixture[st
 def test_install_from_pypi_when_the_source_is_not_local(tmp_path: Path) -> None:
     registry = tmp_path / "registry.toml"
     registry.write_text((REPO / "registry.toml").read_text())  # relative sources now point nowhere
-    command = plugin_commands.install_command_line("dcgan", str(registry), pip_args=["--", "-U"])
+    command = install_command_line("dcgan", str(registry), pip_args=["--", "-U"])
     assert command == [sys.executable, "-m", "pip", "install", "ganzoo-plugin-dcgan", "-U"]
-    with pytest.raises(Exception, match="--editable needs a local source"):
-        plugin_commands.install_command_line("dcgan", str(registry), editable=True)
+    with pytest.raises(InstallError, match="--editable needs a local source"):
+        install_command_line("dcgan", str(registry), editable=True)
 
 
 def test_doctor_reports_versions_devices_plugins_and_files(
@@ -136,8 +137,8 @@ def test_doctor_reports_versions_devices_plugins_and_files(
     weights.write_bytes(b"not really weights")
     monkeypatch.setenv("GANZOO_INCEPTION_WEIGHTS", str(weights))
     monkeypatch.setattr(
-        plugin_commands, "OPTIONAL_FILE_CHECKS",
-        [*plugin_commands.OPTIONAL_FILE_CHECKS, lambda: [{"name": "extra", "present": False, "path": "/x", "note": ""}]],
+        ganzoo.diagnostics, "OPTIONAL_FILE_CHECKS",
+        [*ganzoo.diagnostics.OPTIONAL_FILE_CHECKS, lambda: [{"name": "extra", "present": False, "path": "/x", "note": ""}]],
     )
     report = run_json(capsys, "doctor", "--json")
     assert {"python", "torch", "torchvision", "ganzoo", "pluggy", "torch-fidelity", "timm"} <= set(report["versions"])

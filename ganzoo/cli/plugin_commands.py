@@ -8,18 +8,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
-import subprocess
 import sys
-from importlib import metadata
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Sequence
 
 from ganzoo.cli import CommandError
+from ganzoo.diagnostics import doctor_report
+from ganzoo.install import install_plugin, registry_rows
+from ganzoo.inventory import contribution_info, loss_info, model_info, model_rows
 
 LIST_KINDS = ("model", "loss", "dataset", "protocol", "augmentation", "command")
-VERSION_REPORTED = ("torch", "torchvision", "ganzoo", "pluggy", "torch-fidelity", "timm")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -90,25 +88,6 @@ def _first_line(text: str) -> str:
 
 
 # -- list ---------------------------------------------------------------------------------------------
-def model_rows(pattern: str = "*", task: str | None = None, kind: str | None = None) -> list[dict[str, Any]]:
-    """``ganzoo list`` rows: one per matching model or plugin contribution (``kind``: model, loss, dataset, ...),
-    plus one per broken or disabled plugin.  ``task`` keeps only models of that task kind."""
-    import fnmatch
-
-    from ganzoo.plugins import get_host
-
-    kind = "model" if task is not None else kind
-    rows = []
-    for row in get_host().model_records():
-        if row["name"] is not None:  # a model (ok, or in conflict with another plugin's model of that name)
-            if (fnmatch.fnmatchcase(row["name"], pattern) and (task is None or row["task"] == task)
-                    and (kind is None or row["kind"] == kind)):
-                rows.append(row)
-        elif pattern == "*" or any(fnmatch.fnmatchcase(row[k], pattern) for k in ("entry_point", "plugin")):
-            rows.append(row)
-    return rows
-
-
 def list_command(args: argparse.Namespace) -> int:
     """Print installed models; broken plugins are rows with their error (exit status stays 0)."""
     rows = model_rows(args.pattern, args.task, args.kind)
@@ -137,107 +116,6 @@ def list_command(args: argparse.Namespace) -> int:
 
 
 # -- info ---------------------------------------------------------------------------------------------
-def model_info(name: str) -> dict[str, Any]:
-    """Metadata, resolved defaults, overridden hooks and config schema of an installed model."""
-    from ganzoo import hookspecs
-    from ganzoo.config import resolve_config, schema
-    from ganzoo.plugins import get_host
-
-    host = get_host()
-    spec = host.get_model(name)
-    defaults = resolve_config(spec)
-    from ganzoo.latents import describe
-
-    return {
-        **spec.metadata(),
-        "latents": describe(host.call("ganzoo_latents", spec, config=defaults.model)),
-        "networks": network_roles(spec, defaults),
-        "train_settings": honoured_train_settings(spec),
-        "entry_point": spec.plugin,
-        "hooks": [hook for hook in hookspecs.HOOK_NAMES if not hook.startswith("ganzoo_register") and host.implements(spec, hook)],
-        "tiny_config": dict(spec.tiny_config),
-        "defaults": defaults.model_dump(mode="json", exclude={"model_name"}),
-        "defaults_toml": defaults.to_toml(),
-        "schema": schema(spec),
-    }
-
-
-def network_roles(spec: Any, config: Any) -> dict[str, str]:
-    """Network name -> role for the default config, built on torch's ``meta`` device (no memory, no weights)."""
-    from ganzoo.plugins import get_host
-
-    import torch
-
-    host = get_host()
-    roles: dict[str, str] = {}
-    with torch.device("meta"):
-        for hook, role, single in (("ganzoo_build_generator", "generator", "generator"),
-                                   ("ganzoo_build_discriminator", "discriminator", "discriminator")):
-            built = host.call(hook, spec, config=config.model)
-            names = [single] if isinstance(built, torch.nn.Module) and not isinstance(built, torch.nn.ModuleDict) else list(built)
-            roles.update({name: spec.roles.get(name, role) for name in names})
-    return roles
-
-
-def honoured_train_settings(spec: Any) -> dict[str, Any]:
-    """Which train settings the model honours: the trainer applies all but the step-only ones, which depend on
-    the model's train step."""
-    from ganzoo.config import TrainConfig
-    from ganzoo.specs import STEP_SETTINGS
-
-    honoured = spec.honoured_step_settings
-    step = list(STEP_SETTINGS) if honoured is None else list(honoured)
-    return {
-        "trainer": [name for name in TrainConfig.model_fields if name not in STEP_SETTINGS],
-        "step": step,
-        "ignored": [] if honoured is None else [name for name in STEP_SETTINGS if name not in honoured],
-        "checked": honoured is not None,
-    }
-
-
-def loss_info() -> list[dict[str, Any]]:
-    """Every registered loss with its description, plugin and default gradient-penalty weight."""
-    from ganzoo.plugins import get_host
-
-    host = get_host()
-    return [
-        {"name": name, "description": loss.description, "plugin": loss.plugin, "gradient_penalty": loss.gradient_penalty}
-        for name, loss in ((n, host.get_loss(n)) for n in host.list_losses())
-    ]
-
-
-def contribution_info(name: str) -> dict[str, Any] | None:
-    """What a non-model name is (a loss, dataset, protocol, augmentation or command) and who provides it;
-    ``None`` when no plugin registered ``name`` as any of those."""
-    from ganzoo.plugins import get_host
-
-    host = get_host()
-    if name in host.list_losses():
-        loss = host.get_loss(name)
-        try:
-            built = loss.build()  # a factory that reads the run's settings may fail without a config
-        except Exception:
-            built = None
-        return {"name": name, "kind": "loss", "plugin": loss.plugin, "description": loss.description,
-                "gradient_penalty": loss.gradient_penalty,
-                "class": f"{type(built).__module__}.{type(built).__qualname__}" if built is not None else None,
-                "generator_needs_real_scores": bool(getattr(built, "generator_needs_real_scores", False)),
-                "usage": f"ganzoo train MODEL --loss {name}"}
-    for kind in ("dataset", "protocol", "augmentation", "command"):
-        item = host.extensions(kind).get(name)
-        if item is None:
-            continue
-        info: dict[str, Any] = {"name": name, "kind": kind, "plugin": host.extension_plugin(kind, name)}
-        if kind == "protocol":
-            info.update(protocol=item.model_dump(mode="json"), hash=item.digest())
-        else:
-            info["description"] = item.help if kind == "command" else item.description
-            info.update(tasks=list(item.tasks)) if kind == "dataset" else None
-            info.update(stage=item.stage) if kind == "augmentation" else None
-        return info
-    return None
-
-
 def info_command(args: argparse.Namespace) -> int:
     """Print a model's description (or a loss's, dataset's, ... or the list of losses)."""
     if args.losses:
@@ -317,34 +195,6 @@ def allowed_values(prop: dict[str, Any]) -> str:
 
 
 # -- registry -----------------------------------------------------------------------------------------
-def _installed_version(distribution: str) -> str | None:
-    try:
-        return metadata.version(distribution)
-    except metadata.PackageNotFoundError:
-        return None
-
-
-def registry_rows(path: str | None = None) -> list[dict[str, Any]]:
-    """The catalogue's entries with ``installed`` (version or None), ``compatible`` and the plugin status."""
-    from ganzoo._version import __version__
-    from ganzoo.catalogue import load_catalogue
-    from ganzoo.plugins import canonical_name, get_host
-
-    statuses = {canonical_name(r.distribution): r.status for r in get_host().records}
-    catalogue = load_catalogue(path)
-    rows = []
-    for entry in catalogue.entries:
-        installed = _installed_version(entry.distribution)
-        rows.append({
-            **entry.model_dump(mode="json"),
-            "installed": installed,
-            "plugin_status": statuses.get(canonical_name(entry.distribution)),
-            "compatible": entry.supports(__version__),
-            "local_source": str(catalogue.source_path(entry) or "") or None,
-        })
-    return rows
-
-
 def registry_command(args: argparse.Namespace) -> int:
     """Print the catalogue."""
     rows = registry_rows(args.registry)
@@ -361,71 +211,9 @@ def registry_command(args: argparse.Namespace) -> int:
 
 
 # -- install ------------------------------------------------------------------------------------------
-def install_command_line(name: str, registry: str | None = None, editable: bool = False, pip_args: Iterable[str] = ()) -> list[str]:
-    """The pip command that installs the plugin ``name`` resolves to in the catalogue."""
-    from ganzoo._version import __version__
-    from ganzoo.catalogue import load_catalogue
-
-    catalogue = load_catalogue(registry)
-    entry = catalogue.find(name)
-    if entry.status == "planned":
-        raise CommandError(f"{entry.distribution} ({', '.join(entry.models)}) is planned but not built yet")
-    if not entry.supports(__version__):
-        raise CommandError(f"{entry.distribution} supports ganzoo {entry.core}, this is ganzoo {__version__}")
-    local = catalogue.source_path(entry)
-    if local is not None:
-        target = str(local)
-    elif entry.source.startswith("git+"):
-        target = entry.source
-    else:
-        target = entry.distribution
-    if editable and local is None:
-        raise CommandError(f"--editable needs a local source; {entry.distribution} comes from {target}")
-    extra = [arg for arg in pip_args if arg != "--"]
-    return [sys.executable, "-m", "pip", "install", *(["-e"] if editable else []), target, *extra]
-
-
 def install_command(args: argparse.Namespace) -> int:
     """pip-install a catalogued plugin into this Python environment, then check that it loads."""
     return install_plugin(args.name, args.registry, args.editable, args.pip_args, dry_run=args.dry_run)
-
-
-def install_plugin(
-    name: str, registry: str | None = None, editable: bool = False, pip_args: Iterable[str] = (), dry_run: bool = False
-) -> int:
-    """Resolve ``name`` through the catalogue, pip-install it (printing the command) and check that it loads.
-
-    Returns 0 when the plugin loads, 1 when it installed but is broken; pip failures raise ``CommandError``.
-    """
-    command = install_command_line(name, registry, editable, pip_args)
-    print("$ " + " ".join(command), flush=True)
-    if dry_run:
-        return 0
-    result = subprocess.run(command)
-    if result.returncode:
-        raise CommandError(f"pip failed with exit status {result.returncode} (command above)")
-    return _report_installed(name, registry)
-
-
-def _report_installed(name: str, registry: str | None) -> int:
-    import importlib
-
-    from ganzoo.catalogue import load_catalogue
-    from ganzoo.plugins import canonical_name, get_host, reset_host
-
-    entry = load_catalogue(registry).find(name)
-    importlib.invalidate_caches()
-    reset_host()
-    records = [r for r in get_host().records if canonical_name(r.distribution) == canonical_name(entry.distribution)]
-    if not records:
-        print(f"{entry.distribution} was installed outside this environment's search path; run `ganzoo list` there")
-        return 0
-    for record in records:
-        if record.status != "ok":
-            print(f"{entry.distribution} installed but its plugin {record.name!r} is {record.status}: {record.error}", file=sys.stderr)
-            return 1
-        print(f"installed {record.distribution} {record.version}: models {', '.join(record.models)}")
-    return 0
 
 
 # -- new-plugin ---------------------------------------------------------------------------------------
@@ -447,77 +235,6 @@ def new_plugin_command(args: argparse.Namespace) -> int:
 
 
 # -- doctor -------------------------------------------------------------------------------------------
-OptionalFileCheck = Callable[[], list[dict[str, Any]]]
-
-
-def inception_weights_check() -> list[dict[str, Any]]:
-    """Where the InceptionV3 weights for FID/IS are looked for, and whether one is present."""
-    try:
-        from ganzoo.metrics.extractors import inception_search_paths
-    except Exception as exc:  # the metrics module is optional for doctor: report instead of failing
-        return [{"name": "inception-v3-compat weights", "present": False, "path": None, "note": f"cannot check: {exc}"}]
-    paths = inception_search_paths()
-    present = [p for p in paths if p.is_file()]
-    return [{
-        "name": "inception-v3-compat weights (FID, IS)",
-        "present": bool(present),
-        "path": str(present[0] if present else paths[-1]),
-        "note": "" if present else "put weights-inception-2015-12-05-6726825d.pth at this path or set GANZOO_INCEPTION_WEIGHTS",
-    }]
-
-
-OPTIONAL_FILE_CHECKS: list[OptionalFileCheck] = [inception_weights_check]
-"""Checks of optional files (metric weights, datasets); append a function returning rows to extend doctor."""
-
-
-def optional_files() -> list[dict[str, Any]]:
-    """Run every optional-file check; a failing check becomes a row with its error."""
-    rows = []
-    for check in OPTIONAL_FILE_CHECKS:
-        try:
-            rows.extend(check())
-        except Exception as exc:
-            rows.append({"name": getattr(check, "__name__", "check"), "present": False, "path": None, "note": f"check failed: {exc}"})
-    return rows
-
-
-def versions() -> dict[str, str | None]:
-    """Python and the versions of the packages ganzoo depends on (None: not installed)."""
-    found: dict[str, str | None] = {"python": platform.python_version()}
-    found.update({name: _installed_version(name) for name in VERSION_REPORTED})
-    return found
-
-
-def devices() -> dict[str, Any]:
-    """Which accelerators torch can use."""
-    import torch
-
-    cuda = torch.cuda.is_available()
-    mps = bool(getattr(torch.backends, "mps", None) and torch.backends.mps.is_available())
-    return {
-        "cpu_threads": torch.get_num_threads(),
-        "cuda": cuda,
-        "cuda_devices": [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())] if cuda else [],
-        "mps": mps,
-        "default": "cuda" if cuda else "mps" if mps else "cpu",
-    }
-
-
-def doctor_report() -> dict[str, Any]:
-    """Everything ``ganzoo doctor`` prints."""
-    from ganzoo.plugins import get_host
-
-    return {
-        "versions": versions(),
-        "executable": sys.executable,
-        "devices": devices(),
-        "plugins": [r.as_dict() for r in get_host().records],
-        "model_conflicts": {name: [spec.distribution for spec in specs] for name, specs in get_host().conflicts.items()},
-        "optional_files": optional_files(),
-        "environment": {k: os.environ[k] for k in ("GANZOO_STRICT_PLUGINS", "GANZOO_DISABLE_PLUGINS", "GANZOO_PREFER", "GANZOO_REGISTRY", "TORCH_HOME") if k in os.environ},
-    }
-
-
 def doctor_command(args: argparse.Namespace) -> int:
     """Print the environment report; exit status 1 when a plugin is broken or two claim one model name."""
     report = doctor_report()
