@@ -93,7 +93,13 @@ class GANState:
     (name -> ``generator``/``discriminator``/``auxiliary``/``frozen``), ``generator_names``, ``optimizers``
     (name -> torch optimizer), ``loss`` (the :class:`~ganzoo.losses.GANLoss`), ``gp_weight`` (gradient-penalty
     weight, 0 for none), ``latents`` (name -> prior), ``device``, ``step`` (completed train steps; the trainer
-    increments it), ``extras`` (checkpointed plugin state), ``ema`` (name -> EMA copy of generators).
+    increments it), ``extras`` (checkpointed plugin state: tensors and plain values), ``ema`` (name -> EMA copy of
+    generators), ``schedules`` (the optimizers' lr schedules; the trainer applies them before every step),
+    ``host`` (the plugin host: ``state.host.call("ganzoo_sample", state.spec, state=state, ...)`` calls a hook of
+    the model, the plugin's implementation or the core default).
+
+    Mixed precision: ``train.precision`` bf16/fp16 applies inside ``with state.autocast():``; :meth:`optimize`
+    scales fp16 losses with the gradient scaler (CUDA) and unscales before clipping or ``before_step``.
     """
 
     def __init__(

@@ -18,7 +18,9 @@ from ganzoo.nn.spectral import maybe_sn
 
 
 class ClassConditionalBatchNorm2d(nn.Module):
-    """BatchNorm whose gain and bias are per-class parameters, ``condition`` = int64 labels ``(B,)``."""
+    """BatchNorm whose gain and bias are per-class parameters, ``condition`` = int64 labels ``(B,)``.
+
+    Initialisation: every class's gain 1 and bias 0 (plain BatchNorm at the start)."""
 
     def __init__(self, num_features: int, num_classes: int, eps: float = 1e-5, momentum: float = 0.1) -> None:
         super().__init__()
@@ -39,7 +41,9 @@ class ClassConditionalBatchNorm2d(nn.Module):
 
 
 class SharedConditionalBatchNorm2d(nn.Module):
-    """BatchNorm with gain ``1 + W_gamma e`` and bias ``W_beta e``, ``condition`` = float vectors ``(B, condition_dim)``."""
+    """BatchNorm with gain ``1 + W_gamma e`` and bias ``W_beta e``, ``condition`` = float vectors ``(B, condition_dim)``.
+
+    Initialisation: torch's defaults for the two linear maps (re-initialise with :func:`ganzoo.nn.init.gan_init_`)."""
 
     def __init__(self, num_features: int, condition_dim: int, spectral_norm: bool = True, eps: float = 1e-5,
                  momentum: float = 0.1) -> None:

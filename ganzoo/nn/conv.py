@@ -33,7 +33,13 @@ def _norm(kind: CriticNorm, channels: int) -> list[nn.Module]:
 
 
 class ConvGenerator(nn.Module):
-    """z -> ConvT(4,1,0) to 4x4 -> [ConvT(4,2,1) + BN + ReLU] stages halving channels -> ConvT + tanh."""
+    """z -> ConvT(4,1,0) to 4x4 -> [ConvT(4,2,1) + BN + ReLU] stages halving channels -> ConvT + tanh.
+
+    ``latent_dim``: size of z (``(N, latent_dim)``); ``ngf``: channels of the last hidden stage; ``image_size``: a
+    power of two (output ``(N, channels, image_size, image_size)`` in [-1, 1]).
+    Initialisation: :func:`ganzoo.nn.init.normal_init_` (DCGAN's: conv weights N(0, 0.02), norm gains
+    N(1, 0.02), biases 0).
+    """
 
     def __init__(self, latent_dim: int, ngf: int, channels: int, image_size: int) -> None:
         super().__init__()
@@ -58,6 +64,8 @@ class ConvDiscriminator(nn.Module):
 
     ``norm='batch'`` is DCGAN's discriminator; ``'none'`` or ``'layer'`` give a WGAN-GP critic.  Returns one
     raw score per image.
+    Initialisation: :func:`ganzoo.nn.init.normal_init_` (DCGAN's: conv weights N(0, 0.02), norm gains
+    N(1, 0.02), biases 0).
     """
 
     def __init__(self, ndf: int, channels: int, image_size: int, norm: CriticNorm = "batch") -> None:

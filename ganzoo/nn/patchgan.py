@@ -70,6 +70,8 @@ class PatchDiscriminator(nn.Module):
 
     Widths double per layer from ``ndf`` up to ``8 * ndf``.  Conditional discriminators (pix2pix) take the
     source and output images concatenated along channels: set ``in_channels`` to their sum.
+    Initialisation: :func:`ganzoo.nn.init.normal_init_` (the reference's: conv weights N(0, 0.02), norm gains
+    N(1, 0.02), biases 0).
     """
 
     def __init__(self, in_channels: int, ndf: int = 64, n_layers: int = 3, norm: NormKind = "batch") -> None:

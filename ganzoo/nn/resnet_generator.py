@@ -20,7 +20,9 @@ def resnet_blocks_for(image_size: int) -> int:
 
 
 class ResidualBlock(nn.Module):
-    """``x + F(x)`` with ``F`` = pad - conv3 - norm - ReLU - (dropout) - pad - conv3 - norm."""
+    """``x + F(x)`` with ``F`` = pad - conv3 - norm - ReLU - (dropout) - pad - conv3 - norm.
+
+    Initialisation: torch's defaults on its own; inside :class:`ResnetGenerator`, that generator's."""
 
     def __init__(self, channels: int, norm: NormKind, dropout: float = 0.0, padding: str = "reflect") -> None:
         super().__init__()
@@ -37,7 +39,10 @@ class ResidualBlock(nn.Module):
 
 
 class ResnetGenerator(nn.Module):
-    """``G(x)``: ``(N, in_channels, S, S)`` -> ``(N, out_channels, S, S)`` in [-1, 1]; ``S`` divisible by 4."""
+    """``G(x)``: ``(N, in_channels, S, S)`` -> ``(N, out_channels, S, S)`` in [-1, 1]; ``S`` divisible by 4.
+
+    Initialisation: :func:`ganzoo.nn.init.normal_init_` (the reference's: conv weights N(0, 0.02), norm gains
+    N(1, 0.02), biases 0)."""
 
     def __init__(
         self,

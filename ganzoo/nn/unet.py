@@ -30,6 +30,8 @@ class UNetGenerator(nn.Module):
 
     Dropout stays active whenever the module is in training mode; the pix2pix sampler keeps it on at test
     time through :meth:`set_dropout` ("noise" in the form of dropout, as in the paper).
+    Initialisation: :func:`ganzoo.nn.init.normal_init_` (the reference's: conv weights N(0, 0.02), norm gains
+    N(1, 0.02), biases 0).
     """
 
     def __init__(
