@@ -14,7 +14,6 @@ from ganzoo.checkpoint import load_run
 from ganzoo.cli import main
 from ganzoo.data.shapes import ShapesDataset
 from ganzoo.images import save_grid
-from ganzoo.plugins import get_host
 
 SMALL = ["--set", "model.image_size=16", "--set", "model.ngf=4", "--set", "model.ndf=4", "--set", "model.d_layers=2"]
 TINY = {"pix2pix": [*SMALL, "--set", "model.dropout_blocks=1"], "cyclegan": [*SMALL, "--set", "model.n_blocks=1"]}
@@ -70,12 +69,12 @@ def _read(path: Path) -> torch.Tensor:
 def _expected(run: Path, files: list[Path], direction: str, seed: int = 0) -> torch.Tensor:
     """What the model's ganzoo_sample gives for ``files`` (as uint8 values), independently of the command."""
     from ganzoo.data.images import load_image, to_uint8
+    from ganzoo.sampling import sample_images
 
     loaded = load_run(run)
     inputs = torch.stack([load_image(path, 16, 3) for path in files])
     generator = torch.Generator().manual_seed(seed)
-    outputs = get_host().call("ganzoo_sample", loaded.spec, state=loaded.state, num=len(files), inputs=inputs,
-                              generator=generator, direction=direction)
+    outputs = sample_images(loaded.state, len(files), inputs=inputs, generator=generator, direction=direction)
     return to_uint8(outputs).float()
 
 

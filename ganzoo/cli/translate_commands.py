@@ -69,9 +69,8 @@ def run_translate(args: argparse.Namespace) -> int:
     import torch
 
     from ganzoo.checkpoint import load_run
-    from ganzoo.plugins import get_host
-
     from ganzoo.config import MAX_SEED
+    from ganzoo.sampling import sample_images
 
     if args.batch_size < 1:
         raise CommandError("--batch-size must be at least 1")
@@ -84,7 +83,6 @@ def run_translate(args: argparse.Namespace) -> int:
         raise CommandError(f"{spec.name} is a {spec.task} model; `ganzoo translate` needs an image-to-image model "
                            "(use `ganzoo sample` for this one)")
     direction = _direction(spec, args.direction, str(getattr(loaded.config.data, "direction", "AtoB")))
-    host = get_host()
     generator = torch.Generator().manual_seed(args.seed)
     written, skipped = 0, []
     for start in range(0, len(files), args.batch_size):
@@ -92,8 +90,8 @@ def run_translate(args: argparse.Namespace) -> int:
         images, sizes, kept = _load_batch(batch_files, state.model_config, args.skip_bad_files, skipped)
         if not kept:
             continue
-        outputs = host.call("ganzoo_sample", spec, state=state, num=len(kept), inputs=images.to(state.device),
-                            generator=generator, direction=direction)
+        outputs = sample_images(state, len(kept), inputs=images.to(state.device), generator=generator,
+                                direction=direction)  # the direction reaches unpaired models only
         for path, size, output in zip(kept, sizes, outputs):
             _write(output, args.out / f"{path.stem}.png", size if args.keep_size else None)
             written += 1

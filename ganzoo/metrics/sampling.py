@@ -111,9 +111,12 @@ class TranslatedInputs(_ModelInput):
         inputs = torch.stack([row[source_key(self.protocol)] for row in rows]).to(self.state.device)
         model = self.state.model_config
         self.state.eval()
+        # the direction only for unpaired models (a paired sampler has no such argument; API 2 refuses it)
+        unpaired = self.state.spec.task == "unpaired-image-to-image"
+        extra = {"direction": self.protocol.direction} if unpaired else {}
         outputs = self.host.call("ganzoo_sample", self.state.spec, state=self.state, num=num,
                                  inputs=resize_images(inputs, model.image_size, model.channels),
-                                 generator=self.generator, direction=self.protocol.direction)
+                                 generator=self.generator, **extra)
         outputs = resize_images(outputs, self.protocol.image_size, self.protocol.channels)
         if self.keep_pairs:
             self.outputs.append(outputs.detach().float().cpu())
