@@ -410,6 +410,7 @@ def build_state(
         "ganzoo_configure_optimizers", spec, config=config, networks=networks, generator_names=generator_names,
         roles=roles,
     )))
+    _check_optim_keys(spec, config, networks, optimizers)
     frozen_optimized = sorted(set(optimizers) & {name for name, role in roles.items() if role == "frozen"})
     if frozen_optimized:
         raise TypeError(f"model {spec.name!r}: ganzoo_configure_optimizers made optimizers for frozen network(s) "
@@ -424,6 +425,16 @@ def build_state(
     if config.train.ema_decay is not None:
         state.enable_ema(config.train.ema_decay)
     return state
+
+
+def _check_optim_keys(spec: ModelSpec, config: RunConfig, networks: Mapping[str, nn.Module],
+                      optimizers: Mapping[str, Any]) -> None:
+    """``[train.optim.KEY]`` must name a network, an optimizer or a role of this model (a typo must not be ignored)."""
+    known = [*networks, *(name for name in optimizers if name not in networks), *ROLES]
+    unknown = [key for key in config.train.optim if key not in known]
+    if unknown:
+        raise ConfigError(f"train.optim.{unknown[0]}: model {spec.name!r} has no network, optimizer or role of that "
+                          f"name (allowed: {', '.join(known)})")
 
 
 def _network_roles(spec: ModelSpec, generators: Mapping[str, nn.Module], discriminators: Mapping[str, nn.Module]) -> dict[str, str]:

@@ -232,6 +232,9 @@ BAD_SETTINGS = [
     "model.image_size=2049", "model.image_size=48.5", "model.ngf=0", "model.latent_dim=0", "model.num_classes=-1",
     "data.num_workers=-1", "data.format=zip", "data.dataset=no-such-dataset", "data.augment=bogus",
     "data.preload_max_images=-1", "nosection.x=1", "train=1", "train.steps", "train.=1", "=1",
+    'data.dataset=""', 'train.optim={generator={optimizer="lion"}}',
+    "train.optim={nonet={lr=1}}", "train.optim={generator={lr=inf}}", "sample.x=1", "model.ngf=-1",
+    "train.betas=[0.5]", "train.ema_start=-1", "data.split=nosuchsplit",
 ]
 
 CASES: dict[str, Case] = {f"set {text}": _train("--set", text) for text in BAD_SETTINGS}
@@ -282,6 +285,14 @@ CASES.update({
     "sample --out over-long name": lambda w: ["sample", str(w.run), "--out", str(w.scratch / f"{LONG_NAME}.png")],
     "sample missing run": lambda w: ["sample", str(w.scratch / "nothing-here")],
     "sample a file": lambda w: ["sample", str(w.file("sample-file", "x"))],
+    "sample --out folder is a file": lambda w: ["sample", str(w.run), "--out", str(w.file("not-a-folder", "x"))],
+    "sample --seed 20 digits": lambda w: ["sample", str(w.run), "--seed", "99999999999999999999"],
+    "bench --weights missing": lambda w: ["bench", str(w.run), "--weights", "/no/such/weights.pth",
+                                          "--feature-extractor", "inception-v3-compat"],
+    "bench --cache-dir a file": lambda w: ["bench", str(w.run), "--cache-dir", str(w.file("cache-file", "x")),
+                                           "--num-samples", "10", "--metrics", "fid"],
+    "bench --seed 20 digits": lambda w: ["bench", str(w.run), "--seed", "99999999999999999999"],
+    "train --data-root a file": _train("--dataset", "mnist", "--data-root", "/etc/hostname"),
     "bench --metrics foo": lambda w: ["bench", str(w.run), "--metrics", "foo"],
     "bench --num-samples 0": lambda w: ["bench", str(w.run), "--num-samples", "0"],
     "bench --num-samples -5": lambda w: ["bench", str(w.run), "--num-samples", "-5"],
