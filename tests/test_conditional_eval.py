@@ -117,3 +117,15 @@ def test_truncation_sweep_prints_a_table_and_writes_a_plot(run_dir: Path, env: P
     assert main([*args[:-2], "--record"]) == 2
     assert main(["bench", str(run_dir), "--truncation-sweep", "0.5,x"]) == 2
     assert "'x' is not a number" in capsys.readouterr().err
+
+
+def test_reference_class_features_are_cached_per_protocol(tmp_path: Path) -> None:
+    protocol, extractor = resolve_protocol("class-conditional", "digits")
+    images = torch.stack(list(reference_images(protocol)))[:100]
+    labels = reference_labels(protocol)[:100]
+    first = class_metrics(images, labels, protocol, extractor, 10, cache_root=tmp_path)
+    [cached] = tmp_path.glob("class-features-*.safetensors")
+    assert protocol.digest() in cached.name
+    assert class_metrics(images, labels, protocol, extractor, 10, cache_root=tmp_path) == first
+    cached.write_bytes(b"damaged")
+    assert class_metrics(images, labels, protocol, extractor, 10, cache_root=tmp_path) == first

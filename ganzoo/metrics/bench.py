@@ -412,7 +412,7 @@ def run_benchmark(
     if kept is not None and kept.images:
         images, labels = kept.tensors(limit=generated)
         values.update(class_metrics(images, labels, protocol, extractor, int(target.state.model_config.num_classes),
-                                    target.state.device))
+                                    target.state.device, cache))
         metric_set.append(CONDITIONAL_METRIC)
     grid = sample_grid_png(target, protocol) if sample_grid else None
     return BenchResult(

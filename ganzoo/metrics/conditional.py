@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 import os
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -101,18 +102,40 @@ def classifier_classes(protocol: Protocol, logits: torch.Tensor) -> int | None:
     return int(logits.shape[1]) if protocol.feature_extractor.startswith("ganzoo-") else None
 
 
+def reference_class_features(protocol: Protocol, extractor: ResolvedExtractor, device: torch.device,
+                             cache_root: str | os.PathLike[str] | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(features, labels)`` of the protocol's reference images, cached per protocol hash under ``cache_root``
+    (safetensors, like the rest of the bench cache; a damaged file is recomputed)."""
+    from ganzoo.metrics.cache import decode, encode
+    from ganzoo.fileio import atomic_write_bytes
+
+    path = Path(cache_root) / f"class-features-{protocol.digest()}.safetensors" if cache_root else None
+    if path is not None and path.is_file():
+        try:
+            cached = decode(path.read_bytes())
+            return cached["features"], cached["labels"]
+        except Exception:  # noqa: BLE001 - any damaged or foreign file (safetensors raises its own error types)
+            pass  # recomputed and rewritten below
+    images = torch.stack([image for image in reference_images(protocol)])
+    features, labels = _features(images, protocol, extractor, device)["features"], reference_labels(protocol)
+    if path is not None:
+        atomic_write_bytes(path, encode({"features": features, "labels": labels}))
+    return features, labels
+
+
 def class_metrics(images: torch.Tensor, labels: torch.Tensor, protocol: Protocol, extractor: ResolvedExtractor,
-                  num_classes: int, device: torch.device | str = "cpu") -> dict[str, float]:
+                  num_classes: int, device: torch.device | str = "cpu",
+                  cache_root: str | os.PathLike[str] | None = None) -> dict[str, float]:
     """Intra-FID and class accuracy of generated uint8 ``images`` of classes ``labels`` (see the module doc).
 
     Classes with fewer than two samples or reference images get no intra-FID.  Returns ``intra_fid``,
     ``intra_fid_<k>`` and, with a classifier of ``num_classes`` classes, ``class_accuracy`` and
-    ``class_accuracy_<k>``.
+    ``class_accuracy_<k>``.  The reference features are cached under ``cache_root`` when given.
     """
     device = torch.device(device)
     generated = _features(images, protocol, extractor, device)
-    reference = _features(torch.stack([image for image in reference_images(protocol)]), protocol, extractor, device)
-    real_labels = reference_labels(protocol)
+    reference_features, real_labels = reference_class_features(protocol, extractor, device, cache_root)
+    reference = {"features": reference_features}
     values: dict[str, float] = {}
     distances = []
     for k in range(num_classes):
