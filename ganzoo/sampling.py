@@ -227,8 +227,11 @@ class Interpolation:
             numbers = [int(part) for part in parts]
         except ValueError:
             numbers = []
-        if len(numbers) not in (2, 3) or min(numbers) < 0:
-            raise LatentError(f"--interpolate {text!r}: expected SEED_A:SEED_B[:STEPS] with whole numbers >= 0, e.g. 0:1:8")
+        from ganzoo.config import MAX_SEED
+
+        if len(numbers) not in (2, 3) or min(numbers) < 0 or max(numbers[:2]) > MAX_SEED:
+            raise LatentError(f"--interpolate {text!r}: expected SEED_A:SEED_B[:STEPS] with seeds 0..{MAX_SEED}, "
+                              "e.g. 0:1:8")
         if len(numbers) == 3 and numbers[2] < 2:
             raise LatentError(f"--interpolate {text!r}: at least 2 steps are needed")
         return cls((numbers[0], numbers[1]), *numbers[2:])
@@ -250,7 +253,7 @@ def require_latents(state: GANState, option: str) -> None:
         raise LatentError(f"{option}: model {state.spec.name!r} declares no latents")
 
 
-def with_sample_settings(state: GANState, overrides: list[str]) -> None:
+def apply_sample_settings(state: GANState, overrides: list[str]) -> None:
     """Apply ``--set sample.KEY=VALUE`` overrides to the state's ``[sample]`` settings (what samplers read)."""
     from ganzoo.config import with_sample_settings as override
 
@@ -274,6 +277,7 @@ def traversal_grid(state: GANState, traversal: Traversal, num: int, seed: int,
         if isinstance(prior, Categorical) and name not in fixed and name != traversal.name:
             rows, given[name] = prior.k, torch.arange(prior.k)
             break
+    check_sample_memory(state, rows * traversal.steps, "--traverse")
     latents = traversal_latents(state, traversal, rows, torch.Generator().manual_seed(seed), given, truncation)
     return _grid(state, latents, rows, traversal.steps, label)
 
@@ -285,6 +289,7 @@ def interpolation_grid(state: GANState, interpolation: Interpolation, num: int,
     second's (:func:`interpolation_latents`); ``fixed`` latents and ``label`` as for :func:`traversal_grid`."""
     require_latents(state, "--interpolate")
     rows = max(1, num // interpolation.steps)
+    check_sample_memory(state, rows * interpolation.steps, "--interpolate")
     fixed = {name: value[:1] for name, value in (fixed or {}).items()}
     latents = interpolation_latents(state, interpolation.seeds, interpolation.steps, rows, fixed, truncation)
     return _grid(state, latents, rows, interpolation.steps, label)

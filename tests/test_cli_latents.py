@@ -104,8 +104,10 @@ def test_cli_writes_latent_grids(coded_run: Path, tmp_path: Path, capsys: pytest
         ("--traverse", "code=0:1.5:3"): "values must be class indices 0..2",
         ("--traverse", "z.7=0:1:3"): "z has 3 dimensions",
         ("--interpolate", "0"): "expected SEED_A:SEED_B[:STEPS]",
+        ("--interpolate", "0:99999999999999999999"): "expected SEED_A:SEED_B[:STEPS] with seeds 0..",
         ("--set", "sample.stpes=2"): "sample.stpes: unknown setting",
         ("--set", "train.steps=2"): "a trained run keeps its train settings",
+        ("--traverse", "c1=0:1:99999999999"): "--traverse 299999999997: 299999999997 images",
     }
     for option, message in bad.items():
         assert main(["sample", str(coded_run), *option, "--out", str(tmp_path / "bad.png")]) == 2, option

@@ -40,7 +40,7 @@ def test_train_resume_and_sample(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert main(["sample", str(run), "--class", "3", "--truncation", "0.5", "--out", str(tmp_path / "c.png")]) == 2
     assert "--class 3: model 'dcgan' is unconditional" in capsys.readouterr().err
     assert main(["sample", str(run), "--truncation", "0", "--out", str(tmp_path / "t.png")]) == 2
-    assert "must be positive" in capsys.readouterr().err
+    assert "must be a positive number" in capsys.readouterr().err
     assert not (tmp_path / "c.png").exists() and not (tmp_path / "t.png").exists()
 
 

@@ -79,14 +79,14 @@ def test_roles_example_trains_the_auxiliary_network_and_never_the_frozen_one(tmp
 
 def test_iterative_sampler_example_runs_langevin_chains_with_its_sample_settings(tmp_path: Path,
                                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    from ganzoo.sampling import sample_images, with_sample_settings
+    from ganzoo.sampling import apply_sample_settings, sample_images
 
     install_example("iterative-sampler", tmp_path, monkeypatch)
     state = build_tiny_state("ddls")
     assert state.config.sample.steps == 20
 
     def draw(steps: int) -> torch.Tensor:
-        with_sample_settings(state, [f"sample.steps={steps}"])
+        apply_sample_settings(state, [f"sample.steps={steps}"])
         return sample_images(state, 4, generator=torch.Generator().manual_seed(1))
 
     state.eval()  # the sampler runs the networks in eval mode

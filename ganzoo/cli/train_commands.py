@@ -146,8 +146,8 @@ def run_sample(args: argparse.Namespace) -> int:
 
     from ganzoo.checkpoint import load_run
     from ganzoo.images import save_grid, save_images, side_by_side
-    from ganzoo.sampling import (Interpolation, Traversal, interpolation_grid, parse_latent_values, require_latents,
-                                 sample_images, traversal_grid, with_sample_settings)
+    from ganzoo.sampling import (Interpolation, Traversal, apply_sample_settings, interpolation_grid,
+                                 parse_latent_values, require_latents, sample_images, traversal_grid)
 
     if args.num < 1:
         raise CommandError("--num must be at least 1")
@@ -164,7 +164,7 @@ def run_sample(args: argparse.Namespace) -> int:
     loaded = load_run(args.run_dir, checkpoint=args.checkpoint, device=args.device)
     spec, state = loaded.spec, loaded.state
     _check_sampling_options(args, spec)
-    with_sample_settings(state, args.overrides)
+    apply_sample_settings(state, args.overrides)
     if args.latent:
         require_latents(state, "--latent")
     labels, per_row = None, None

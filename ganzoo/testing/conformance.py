@@ -418,9 +418,12 @@ def _roles(state: Any) -> dict[str, str]:
 
 
 def _own_step(state: Any) -> bool:
-    """The model trains with its own step (an API-1 implementation may still fall back to the core's)."""
+    """The model does not train with the core's step on a ``generator`` and a ``discriminator`` (an API-1
+    implementation may still fall back to the core's step, so it counts as the core's when those networks exist)."""
     from ganzoo.plugins import get_host
 
+    if not {"generator", "discriminator"} <= set(state.networks):
+        return True
     return get_host().implements(state.spec, "ganzoo_train_step") and getattr(state.spec, "api", 1) >= 2
 
 
