@@ -9,10 +9,12 @@ Use it from a plugin's tests either as a one-liner or as a base class (add your 
 
     class TestMyGAN(ConformanceSuite):
         models = ["my-gan"]
-        frozen_networks = {"encoder"}       # networks a train step may leave unchanged
+        frozen_networks = {"dae"}           # trainable networks one train step may leave unchanged (rare)
 
-Each check runs on the CPU with the model's ``tiny_config`` (batch of 4).  Override :meth:`make_batch` when a
-model needs batches the synthetic ones do not cover.
+Each check runs on the CPU with the model's ``tiny_config`` (batch of 4) and goes through the hooks and the
+network roles (``ModelSpec.roles``), never through network names or shapes, so pyramids, frozen helpers and
+several generators need no special case.  Override :meth:`make_batch` when a model needs batches the synthetic
+ones do not cover.
 """
 
 from __future__ import annotations
