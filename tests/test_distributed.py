@@ -44,13 +44,13 @@ WORKER = textwrap.dedent(
 )
 
 
-@pytest.mark.slow
-def test_two_gloo_processes_keep_identical_replicas_and_resume_alone(tmp_path: Path) -> None:
+def run_two_processes(worker: str, tmp_path: Path) -> list[dict]:
+    """Run ``worker`` (a script taking the run directory) in two gloo processes; each saves ``rank{R}.pt``."""
     torchrun = shutil.which("torchrun", path=str(Path(sys.executable).parent)) or shutil.which("torchrun")
     if torchrun is None:
         pytest.skip("torchrun is not installed")
     script = tmp_path / "worker.py"
-    script.write_text(WORKER)
+    script.write_text(worker)
     run = tmp_path / "run"
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     env.pop("WORLD_SIZE", None)
@@ -59,7 +59,13 @@ def test_two_gloo_processes_keep_identical_replicas_and_resume_alone(tmp_path: P
         capture_output=True, text=True, timeout=300, env=env,
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    ranks = [torch.load(run / f"rank{r}.pt", weights_only=True) for r in range(2)]
+    return [torch.load(run / f"rank{r}.pt", weights_only=True) for r in range(2)]
+
+
+@pytest.mark.slow
+def test_two_gloo_processes_keep_identical_replicas_and_resume_alone(tmp_path: Path) -> None:
+    ranks = run_two_processes(WORKER, tmp_path)
+    run = tmp_path / "run"
     assert ranks[0].keys() == ranks[1].keys()
     for key, value in ranks[0].items():
         assert torch.equal(value, ranks[1][key]), f"replicas differ in {key}"
@@ -113,18 +119,7 @@ def test_under_ddp_frozen_networks_stay_unwrapped_and_auxiliary_ones_stay_in_syn
     (ppgn's auxiliary DAE included), frozen networks are not wrapped."""
     if importlib.util.find_spec("ganzoo_ppgn") is None:
         pytest.skip("the ppgn plugin is not installed")
-    torchrun = shutil.which("torchrun", path=str(Path(sys.executable).parent)) or shutil.which("torchrun")
-    if torchrun is None:
-        pytest.skip("torchrun is not installed")
-    script = tmp_path / "worker.py"
-    script.write_text(ROLES_WORKER)
-    run = tmp_path / "run"
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    env.pop("WORLD_SIZE", None)
-    result = subprocess.run([torchrun, "--standalone", "--nproc_per_node=2", str(script), str(run)],
-                            capture_output=True, text=True, timeout=300, env=env)
-    assert result.returncode == 0, result.stderr[-3000:]
-    ranks = [torch.load(run / f"rank{r}.pt", weights_only=True) for r in range(2)]
+    ranks = run_two_processes(ROLES_WORKER, tmp_path)
     assert ranks[0]["wrapped"] == {"generator": True, "discriminator": True, "dae": True, "classifier": False}
     differ = [key for key, value in ranks[0]["weights"].items() if not torch.equal(value, ranks[1]["weights"][key])]
     assert not differ, f"replicas differ in {differ[:5]}"
