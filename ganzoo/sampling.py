@@ -10,6 +10,7 @@ it has no parameter for.  Callers never wrap sampling in ``no_grad``: samplers d
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from typing import Any, Mapping
@@ -120,7 +121,9 @@ def _one_value(prior: Latent, text: str, name: str) -> torch.Tensor:
     try:
         numbers = [float(part) for part in text.split(",")]
     except ValueError:
-        raise LatentError(f"latent {name}={text!r}: expected a number or comma-separated numbers") from None
+        numbers = []
+    if not numbers or not all(math.isfinite(number) for number in numbers):
+        raise LatentError(f"latent {name}={text!r}: expected a finite number or comma-separated finite numbers")
     if isinstance(prior, Categorical):
         if len(numbers) != 1 or not numbers[0].is_integer() or not 0 <= numbers[0] < prior.k:
             raise LatentError(f"latent {name}={text!r}: {name} is categorical({prior.k}); give a class index 0..{prior.k - 1}")
@@ -159,8 +162,8 @@ class Traversal:
             low, high, steps = float(parts[0]), float(parts[1]), int(parts[2])
         except (ValueError, IndexError):
             raise LatentError(f"--traverse {text!r}: expected NAME=LOW:HIGH:STEPS, e.g. c1=-2:2:8") from None
-        if len(parts) != 3 or steps < 2:
-            raise LatentError(f"--traverse {text!r}: expected NAME=LOW:HIGH:STEPS with at least 2 steps")
+        if len(parts) != 3 or steps < 2 or not (math.isfinite(low) and math.isfinite(high)):
+            raise LatentError(f"--traverse {text!r}: expected NAME=LOW:HIGH:STEPS with finite bounds and at least 2 steps")
         if dim and not dim.isdigit():
             raise LatentError(f"--traverse {text!r}: NAME.DIM needs a dimension index, e.g. z.3")
         return cls(name, int(dim) if dim else None, low, high, steps)

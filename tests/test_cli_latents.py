@@ -101,6 +101,8 @@ def test_cli_writes_latent_grids(coded_run: Path, tmp_path: Path, capsys: pytest
         ("--latent", "colour=1"): "has no latent 'colour' (its latents: z, code, c1)",
         ("--latent", "code=3"): "code is categorical(3); give a class index 0..2",
         ("--traverse", "c1=2:-2"): "expected NAME=LOW:HIGH:STEPS",
+        ("--traverse", "c1=nan:1:3"): "with finite bounds",
+        ("--latent", "z=inf"): "expected a finite number",
         ("--traverse", "code=0:1.5:3"): "values must be class indices 0..2",
         ("--traverse", "z.7=0:1:3"): "z has 3 dimensions",
         ("--interpolate", "0"): "expected SEED_A:SEED_B[:STEPS]",
