@@ -99,8 +99,9 @@ def test_a_read_only_leaderboard_can_be_read(tmp_path: Path, monkeypatch: pytest
 
     monkeypatch.setattr(sqlite3, "connect", read_only_disk)
     assert [e.model for e in board.entries()] == ["dcgan"]
-    with pytest.raises(LeaderboardError, match="read-only: results cannot be recorded"):
-        board.record(fake_result("dcgan", "b"))
+    for write in (board.check_writable, lambda: board.record(fake_result("dcgan", "b"))):
+        with pytest.raises(LeaderboardError, match="read-only: results cannot be recorded"):
+            write()
 
 
 # -- item 11: damaged checkpoints ------------------------------------------------------------------------------

@@ -115,6 +115,7 @@ def run_bench(args: argparse.Namespace) -> int:
         return _run_sweep(args, target, protocol, extractor, metrics)
     board = Leaderboard(args.db) if args.record else None
     if board is not None:  # refuse before spending minutes on a result that cannot be recorded
+        board.check_writable()
         expected = metrics + companion_metrics(target.spec, protocol)
         existing = board.find(target.checkpoint_hash, protocol.digest(), expected)
         if existing is not None:

@@ -185,6 +185,12 @@ class Leaderboard:
             connection.execute("COMMIT")
         return connection
 
+    def check_writable(self) -> None:
+        """Raise :class:`LeaderboardError` now if results cannot be recorded in this file (creating it if needed)."""
+        with self._connection() as connection:
+            connection.execute("BEGIN IMMEDIATE")
+            connection.execute("ROLLBACK")
+
     def record(self, result: BenchResult | Mapping[str, Any]) -> int:
         """Append one result (a :class:`~ganzoo.metrics.result.BenchResult` or its dict); returns its id."""
         result = result if isinstance(result, BenchResult) else BenchResult(**result)
