@@ -1,8 +1,9 @@
 """``ganzoo bench``: evaluate a trained run (or an untrained model) under a protocol with torch-fidelity.
 
-The generated side is a model wrapper that torch-fidelity pulls batches from (no image files); the
-reference side is the protocol's held-out split, registered with torch-fidelity under a name containing
-the protocol hash so its features and FID statistics are computed once and cached.  The result records
+The generated side is a model wrapper whose batches go straight through the extractor (no image files; memory
+independent of the number of samples: :mod:`ganzoo.metrics.streaming`); the reference side is the protocol's
+held-out split, registered with torch-fidelity under a name containing the protocol hash so its features and
+FID statistics are computed once and cached.  The result records
 the protocol and full provenance, ready for :mod:`ganzoo.leaderboard`.
 """
 
@@ -50,6 +51,7 @@ from ganzoo.metrics.reference import (
     target_key,
 )
 from ganzoo.metrics.sampling import SampledModel, TranslatedInputs
+from ganzoo.metrics.streaming import model_metrics, stream_features
 from ganzoo.plugins import get_host
 from ganzoo.specs import ModelSpec
 from ganzoo.state import GANState, build_state
@@ -378,8 +380,6 @@ def run_benchmark(
     ``require_eligible`` refuses up front (:class:`IneligibleResultError`) a run whose training data holds
     the reference images; otherwise their number is only recorded in the result.
     """
-    import torch_fidelity
-
     metrics = parse_metrics(metrics)
     check_independent_of_extractor(target, protocol)
     started = time.perf_counter()
@@ -391,15 +391,11 @@ def run_benchmark(
     source = model_input(target, protocol, kept)
     generated = _num_generated(source, protocol)
     _check_sizes(protocol, metrics, generated, references)
-    binary = any(name in metrics for name in ("fid", "kid", "prc"))
-    raw = torch_fidelity.calculate_metrics(
-        input1=source,
-        input1_model_num_samples=generated,
-        input2=reference if binary else None,
-        isc="isc" in metrics,
-        fid="fid" in metrics,
-        kid="kid" in metrics,
-        prc="prc" in metrics,
+    raw = model_metrics(
+        source,
+        generated,
+        metrics,
+        input2=reference,
         feature_extractor=extractor.registry_name,
         feature_extractor_weights_path=extractor.weights_path,
         **fidelity_kwargs(protocol, cache, target.state.device, verbose),
@@ -527,11 +523,7 @@ def extract_features(
     Keys are ``"features"`` (the FID / KID / PRC layer) and ``"logits"`` (the IS layer).
     """
     from torch_fidelity.registry import FEATURE_EXTRACTORS_REGISTRY
-    from torch_fidelity.utils import (
-        create_feature_extractor,
-        get_featuresdict_from_dataset,
-        get_featuresdict_from_generative_model,
-    )
+    from torch_fidelity.utils import create_feature_extractor, get_featuresdict_from_dataset
 
     cls = FEATURE_EXTRACTORS_REGISTRY[extractor.registry_name]
     layers = {"features": cls.get_default_feature_layer_for_metric("fid"),
@@ -541,9 +533,8 @@ def extract_features(
                                    feature_extractor_weights_path=extractor.weights_path, verbose=False)
     if isinstance(source, BenchTarget):
         model = model_input(source, protocol)
-        generated = get_featuresdict_from_generative_model(
-            model, net, _num_generated(model, protocol), protocol.batch_size, cuda, protocol.seed, False
-        )
+        generated = stream_features(model, net, _num_generated(model, protocol), protocol.batch_size, cuda,
+                                    protocol.seed)
     else:
         generated = get_featuresdict_from_dataset(split_images(protocol, source), net, protocol.batch_size, cuda, True,
                                                   False)
