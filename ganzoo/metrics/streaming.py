@@ -14,6 +14,8 @@ and arguments (``tests/test_bench_streaming.py``).
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Sequence
 
 import numpy as np
@@ -39,32 +41,43 @@ from torch_fidelity.utils import (
 
 def stream_features(
     model: GenerativeModelBase, net: FeatureExtractorBase, num_samples: int, batch_size: int, cuda: bool,
-    rng_seed: int,
+    rng_seed: int, prefetch: bool | None = None,
 ) -> dict[str, torch.Tensor]:
     """Features of ``num_samples`` samples of ``model``, batch by batch, into CPU tensors allocated once.
 
     The same noise, batches and extractor calls as torch-fidelity's ``get_featuresdict_from_generative_model``
-    (so the same values); only where the features are kept differs.
+    (so the same values); only where the features are kept differs.  ``prefetch`` (default: on CUDA, or when
+    torch uses fewer threads than there are cores) draws the next batch in a second thread while the extractor
+    runs: the model is still called in order from one thread, so its random numbers and outputs are unchanged.
     """
     if model.num_classes > 0:
         raise ValueError("stream_features draws no class labels: a conditional model chooses its own labels")
+    if prefetch is None:
+        prefetch = cuda or torch.get_num_threads() < (os.cpu_count() or 1)
     batch_size = min(batch_size, num_samples)
+    starts = list(range(0, num_samples, batch_size))
     rng = np.random.RandomState(rng_seed)
+
+    def draw(start: int) -> torch.Tensor:
+        noise = NOISE_SOURCE_REGISTRY[model.z_type](rng, (min(batch_size, num_samples - start), model.z_size))
+        with torch.no_grad():  # grad mode is per thread
+            return model(noise.cuda(non_blocking=True) if cuda else noise)
+
     found: dict[str, torch.Tensor] = {}
     if cuda:
         model.cuda()
-    with torch.no_grad():
-        for start in range(0, num_samples, batch_size):
-            size = min(batch_size, num_samples - start)
-            noise = NOISE_SOURCE_REGISTRY[model.z_type](rng, (size, model.z_size))
-            if cuda:
-                noise = noise.cuda(non_blocking=True)
-            batch = net.convert_features_tuple_to_dict(net(model(noise)))
+    with ThreadPoolExecutor(max_workers=1) as pool, torch.no_grad():
+        pending = pool.submit(draw, starts[0]) if prefetch else None
+        for index, start in enumerate(starts):
+            images = pending.result() if pending is not None else draw(start)
+            if prefetch and index + 1 < len(starts):
+                pending = pool.submit(draw, starts[index + 1])
+            batch = net.convert_features_tuple_to_dict(net(images))
             for name, values in batch.items():
                 if name not in found:
                     found[name] = torch.empty((num_samples, *values.shape[1:]), dtype=values.dtype)
-                found[name][start:start + size].copy_(values)
-            del batch
+                found[name][start:start + values.size(0)].copy_(values)
+            del images, batch
     return found
 
 
