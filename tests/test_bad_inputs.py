@@ -21,6 +21,7 @@ from typing import Callable
 
 import pytest
 import torch
+from PIL import Image
 
 from ganzoo.cli import main
 
@@ -251,6 +252,10 @@ CASES.update({
     "train --dataset empty folder": lambda w: (w.file("empty/.keep"), _train("--dataset", str(w.scratch / "empty"))(w))[1],
     "train --dataset undecodable images": lambda w: (w.file("badimgs/a.png", b"not a png"),
                                                      _train("--dataset", str(w.scratch / "badimgs"))(w))[1],
+    "train bad image read by a worker": lambda w: (
+        [Image.new("L", (8, 8)).save(w.scratch / f"ok{i}.png") for i in range(15)], w.file("zz.png", b"not a png"),
+        _train("--dataset", str(w.scratch), "--set", "data.num_workers=1", "--set", "data.preload_max_images=0",
+               "--set", "train.batch_size=16")(w))[-1],
     "train --loss nope": _train("--loss", "nope"),
     "train unknown model": lambda w: ["train", "no-such-gan", "--out", str(w.scratch / "x")],
     "train no model": lambda w: ["train"],
