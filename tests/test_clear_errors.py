@@ -104,6 +104,45 @@ def test_a_read_only_leaderboard_can_be_read(tmp_path: Path, monkeypatch: pytest
             write()
 
 
+@pytest.fixture
+def read_only_copy(tmp_path: Path) -> object:
+    """``tmp_path/ro``: a read-only bind mount of ``tmp_path/rw`` (needs root and mount; skipped elsewhere)."""
+    import os
+    import shutil
+    import subprocess
+
+    if os.geteuid() != 0 or not shutil.which("mount"):
+        pytest.skip("a read-only bind mount needs root")
+    source, mounted = tmp_path / "rw", tmp_path / "ro"
+    source.mkdir()
+    mounted.mkdir()
+    made = subprocess.run(["mount", "--bind", str(source), str(mounted)], capture_output=True)
+    if made.returncode != 0:
+        pytest.skip(f"cannot bind-mount here: {made.stderr.decode().strip()}")
+    try:
+        if subprocess.run(["mount", "-o", "remount,bind,ro", str(mounted)], capture_output=True).returncode != 0:
+            pytest.skip("cannot remount read-only here")
+        yield source, mounted
+    finally:
+        subprocess.run(["umount", str(mounted)], capture_output=True)
+
+
+def test_a_real_read_only_file_system(read_only_copy: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch,
+                                      capsys: pytest.CaptureFixture[str]) -> None:
+    from ganzoo import trainer
+
+    source, mounted = read_only_copy
+    Leaderboard(source / "board.sqlite").record(fake_result("dcgan", "a"))
+    assert main(["leaderboard", "--db", str(mounted / "board.sqlite"), "--format", "csv"]) == 0
+    assert "dcgan" in capsys.readouterr().out
+    with pytest.raises(LeaderboardError, match="is read-only: results cannot be recorded"):
+        Leaderboard(mounted / "board.sqlite").record(fake_result("dcgan", "b"))
+    (source / "run").mkdir()
+    monkeypatch.setattr(trainer, "build_dataset", lambda *a, **k: pytest.fail("built the dataset first"))
+    assert main(tiny_cli_args(mounted / "run", steps=1)) == 2
+    assert "cannot write into run directory" in _error(capsys)
+
+
 # -- item 11: damaged checkpoints ------------------------------------------------------------------------------
 @pytest.mark.parametrize(("change", "expected"), [
     (lambda meta: meta.pop("step"), "it has no 'step'"),

@@ -141,7 +141,7 @@ class Leaderboard:
         text = str(exc)
         if "not a database" in text or "malformed" in text:
             what = "is not a ganzoo leaderboard (not an SQLite database, or a damaged one); give another --db"
-        elif "readonly" in text:
+        elif "readonly" in text or _read_only_place(self.path):
             what = "is read-only: results cannot be recorded there (reading it works)"
         elif "unable to open" in text:
             what = "cannot be opened (is its folder writable?)"
@@ -271,6 +271,15 @@ class Leaderboard:
         """SQLite's own integrity check of the file."""
         with self._connection(read=True) as connection:
             return connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def _read_only_place(path: Path) -> bool:
+    """True when ``path``'s folder is on a read-only file system or cannot be written by this process."""
+    folder = path.parent if path.parent.exists() else Path(".")
+    try:
+        return bool(os.statvfs(folder).f_flag & os.ST_RDONLY) or not os.access(folder, os.W_OK)
+    except OSError:
+        return False
 
 
 def _like_literal(text: str) -> str:
