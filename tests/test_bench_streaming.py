@@ -36,7 +36,7 @@ def test_values_are_torch_fidelitys_exactly(tmp_path: Path, metrics: tuple[str, 
         source = model_input(target, protocol)
         run = {**kwargs, "cache_root": str(cache)}
         if name == "ganzoo":
-            values[name] = model_metrics(source, protocol.num_samples, metrics, **run)
+            values[name] = model_metrics(source, protocol.num_samples, metrics, **run)[0]
         else:
             values[name] = torch_fidelity.calculate_metrics(
                 input1=source, input1_model_num_samples=protocol.num_samples,
@@ -57,3 +57,26 @@ def test_tiled_precision_recall_matches_full_rows() -> None:
     assert 0 < ours["precision"] < 1 and 0 < ours["recall"] < 1
 
 
+
+
+def test_class_metrics_from_the_pass_equal_those_of_kept_images(tmp_path: Path) -> None:
+    """A conditional model's intra-FID / class accuracy come from the benchmark pass's features; they equal the
+    values computed from the uint8 sample images themselves (what the pass used to keep)."""
+    from ganzoo.metrics.bench import run_benchmark
+    from ganzoo.metrics.conditional import KeptSamples, class_metrics
+    from ganzoo.metrics.sampling import SampledModel
+
+    protocol, extractor = resolve_protocol("class-conditional", "digits", None, None, num_samples=130, batch_size=50,
+                                           kid_subset_size=40, isc_splits=2)
+    tiny = ["model.ngf=4", "model.ndf=4", "model.latent_dim=8", "model.shared_dim=4"]
+    target = load_target("biggan-lite", protocol, overrides=tiny)
+    result = run_benchmark(target, protocol, extractor, ("fid",), cache_root=tmp_path, sample_grid=False)
+    kept = KeptSamples()
+    source = SampledModel(load_target("biggan-lite", protocol, overrides=tiny).state, protocol, kept=kept)
+    with torch.no_grad():
+        for start in range(0, protocol.num_samples, protocol.batch_size):
+            source(torch.zeros(min(protocol.batch_size, protocol.num_samples - start), 1))
+    images, labels = kept.tensors()
+    expected = class_metrics(images, labels, protocol, extractor, 10, "cpu", tmp_path)
+    assert "intra_fid" in expected and "class_accuracy" in expected
+    assert {key: result.metrics[key] for key in expected} == expected

@@ -25,7 +25,14 @@ import torch
 from ganzoo._version import __version__
 from ganzoo.config import RunConfig, resolve_config, with_sample_settings
 from ganzoo.data.images import to_uint8
-from ganzoo.metrics.conditional import BALANCED, CONDITIONAL_METRIC, KeptSamples, class_metrics
+from ganzoo.metrics.conditional import (
+    BALANCED,
+    CONDITIONAL_METRIC,
+    KeptSamples,
+    balanced_labels,
+    class_metrics_of_features,
+    extractor_layers,
+)
 from ganzoo.metrics.extractors import ResolvedExtractor, resolve_extractor
 from ganzoo.metrics.protocol import (
     METRIC_NAMES,
@@ -387,14 +394,15 @@ def run_benchmark(
     cache = Path(cache_root) if cache_root else default_cache_root()
     reference = register_reference(protocol)
     references = reference_size(protocol, cache)
-    kept = KeptSamples() if scores_classes(target, protocol) else None
-    source = model_input(target, protocol, kept)
+    class_layers = extractor_layers(extractor) if scores_classes(target, protocol) else {}
+    source = model_input(target, protocol)
     generated = _num_generated(source, protocol)
     _check_sizes(protocol, metrics, generated, references)
-    raw = model_metrics(
+    raw, features = model_metrics(
         source,
         generated,
         metrics,
+        extra_layers=sorted(set(class_layers.values())),
         input2=reference,
         feature_extractor=extractor.registry_name,
         feature_extractor_weights_path=extractor.weights_path,
@@ -405,10 +413,11 @@ def run_benchmark(
     if isinstance(source, TranslatedInputs) and source.keep_pairs:
         values.update(source.paired_metrics())
         metric_set.append("paired")
-    if kept is not None and kept.images:
-        images, labels = kept.tensors(limit=generated)
-        values.update(class_metrics(images, labels, protocol, extractor, int(target.state.model_config.num_classes),
-                                    target.state.device, cache))
+    if class_layers:  # the class metrics read the same features as the pass above (no sample image is kept)
+        num_classes = int(target.state.model_config.num_classes)
+        values.update(class_metrics_of_features({name: features[layer] for name, layer in class_layers.items()},
+                                                balanced_labels(0, generated, num_classes), protocol, extractor,
+                                                num_classes, target.state.device, cache))
         metric_set.append(CONDITIONAL_METRIC)
     grid = sample_grid_png(target, protocol) if sample_grid else None
     return BenchResult(

@@ -56,15 +56,21 @@ class KeptSamples:
         return (images, labels) if limit is None else (images[:limit], labels[:limit])
 
 
+def extractor_layers(extractor: ResolvedExtractor) -> dict[str, str]:
+    """The extractor layers the class metrics read: ``features`` (the FID layer) and ``logits`` (the IS layer)."""
+    from torch_fidelity.registry import FEATURE_EXTRACTORS_REGISTRY
+
+    cls = FEATURE_EXTRACTORS_REGISTRY[extractor.registry_name]
+    return {"features": cls.get_default_feature_layer_for_metric("fid"),
+            "logits": cls.get_default_feature_layer_for_metric("isc")}
+
+
 def _features(images: torch.Tensor, protocol: Protocol, extractor: ResolvedExtractor,
               device: torch.device) -> dict[str, torch.Tensor]:
     """``features`` (the FID layer) and ``logits`` (the IS layer) of uint8 images, as torch-fidelity computes them."""
-    from torch_fidelity.registry import FEATURE_EXTRACTORS_REGISTRY
     from torch_fidelity.utils import create_feature_extractor
 
-    cls = FEATURE_EXTRACTORS_REGISTRY[extractor.registry_name]
-    layers = {"features": cls.get_default_feature_layer_for_metric("fid"),
-              "logits": cls.get_default_feature_layer_for_metric("isc")}
+    layers = extractor_layers(extractor)
     cuda = device.type == "cuda"
     net = create_feature_extractor(extractor.registry_name, sorted(set(layers.values())), cuda=cuda,
                                    feature_extractor_weights_path=extractor.weights_path, verbose=False)
@@ -132,8 +138,16 @@ def class_metrics(images: torch.Tensor, labels: torch.Tensor, protocol: Protocol
     ``intra_fid_<k>`` and, with a classifier of ``num_classes`` classes, ``class_accuracy`` and
     ``class_accuracy_<k>``.  The reference features are cached under ``cache_root`` when given.
     """
+    generated = _features(images, protocol, extractor, torch.device(device))
+    return class_metrics_of_features(generated, labels, protocol, extractor, num_classes, device, cache_root)
+
+
+def class_metrics_of_features(generated: Mapping[str, torch.Tensor], labels: torch.Tensor, protocol: Protocol,
+                              extractor: ResolvedExtractor, num_classes: int, device: torch.device | str = "cpu",
+                              cache_root: str | os.PathLike[str] | None = None) -> dict[str, float]:
+    """:func:`class_metrics` of samples whose ``features`` and ``logits`` (:func:`extractor_layers`) are already
+    computed (the benchmark pass computes them once, so no sample image is kept)."""
     device = torch.device(device)
-    generated = _features(images, protocol, extractor, device)
     reference_features, real_labels = reference_class_features(protocol, extractor, device, cache_root)
     reference = {"features": reference_features}
     values: dict[str, float] = {}

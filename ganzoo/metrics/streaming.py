@@ -127,17 +127,18 @@ def precision_recall(features_1: torch.Tensor, features_2: torch.Tensor, neighbo
     }
 
 
-def model_metrics(model: GenerativeModelBase, num_samples: int, metrics: Sequence[str],
-                  **fidelity: Any) -> dict[str, float]:
+def model_metrics(model: GenerativeModelBase, num_samples: int, metrics: Sequence[str], extra_layers: Sequence[str] = (),
+                  **fidelity: Any) -> tuple[dict[str, float], dict[str, torch.Tensor]]:
     """``torch_fidelity.calculate_metrics(input1=model, ...)`` for ``metrics`` (a subset of isc, fid, kid, prc), in
-    constant memory.
+    constant memory; returns the values and the generated samples' features (per extractor layer).
 
     ``fidelity``: torch-fidelity keyword arguments (``input2`` the registered reference, the feature extractor,
     the metric parameters, ``prc_batch_size`` the tile size); the reference side keeps torch-fidelity's cache.
+    ``extra_layers``: extractor layers to compute as well (returned with the others, for other metrics).
     """
     fidelity = {**fidelity, "input1": model, "input1_model_num_samples": num_samples}
     layers = {name: _feature_layer(name, fidelity["feature_extractor"]) for name in metrics}
-    net = create_feature_extractor(fidelity["feature_extractor"], sorted(set(layers.values())), **fidelity)
+    net = create_feature_extractor(fidelity["feature_extractor"], sorted({*layers.values(), *extra_layers}), **fidelity)
     generated = stream_features(model, net, num_samples, fidelity["batch_size"], fidelity["cuda"],
                                 fidelity["rng_seed"])
     values: dict[str, float] = {}
@@ -148,9 +149,9 @@ def model_metrics(model: GenerativeModelBase, num_samples: int, metrics: Sequenc
         reference_stats = fid_input_id_to_statistics_cached(2, net, layers["fid"], **fidelity)
         values.update(fid_statistics_to_metric(fid_featuresdict_to_statistics(generated, layers["fid"]),
                                                reference_stats, False))
-        return values
+        return values, generated
     if not binary:
-        return values
+        return values, generated
     reference = extract_featuresdict_from_input_id_cached(2, net, **fidelity)
     if "fid" in metrics:
         reference_stats = fid_featuresdict_to_statistics_cached(
@@ -162,7 +163,7 @@ def model_metrics(model: GenerativeModelBase, num_samples: int, metrics: Sequenc
     if "prc" in metrics:
         values.update(precision_recall(generated[layers["prc"]], reference[layers["prc"]],
                                        fidelity["prc_neighborhood"], fidelity["prc_batch_size"]))
-    return values
+    return values, generated
 
 
 def _feature_layer(metric: str, extractor: str) -> str:
