@@ -318,6 +318,29 @@ def eligible_jobs(models: list[str], seeds: int, images: dict[str, int],
     return sorted(jobs, key=lambda job: -job.cost)  # longest first: the pool ends when the last short one does
 
 
+def merge_boards(target: Path, sources: list[Path]) -> int:
+    """Copy every result of the ``sources`` leaderboard files into ``target`` (regenerations split over several
+    processes or machines); results already there (same checkpoint, protocol and metrics) are kept once.
+    Returns the number of results added."""
+    from ganzoo.leaderboard import Leaderboard
+
+    Leaderboard(target).entries()  # creates or upgrades the target's schema
+    added = 0
+    with closing(sqlite3.connect(target)) as connection:
+        columns = [row[1] for row in connection.execute("PRAGMA table_info(results)") if row[1] != "id"]
+        names = ", ".join(columns)
+        for number, source in enumerate(sources):
+            Leaderboard(source).entries()  # the same schema version on both sides
+            connection.execute(f"ATTACH DATABASE ? AS source{number}", (str(source),))
+            before = connection.total_changes
+            with connection:
+                connection.execute(f"INSERT OR IGNORE INTO results ({names}) SELECT {names} "
+                                   f"FROM source{number}.results ORDER BY id")
+            added += connection.total_changes - before
+            connection.execute(f"DETACH DATABASE source{number}")
+    return added
+
+
 def _interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
 
@@ -327,6 +350,7 @@ def main() -> None:
     parser.add_argument("--models", help="comma-separated models (default: each installed official plugin's main model)")
     parser.add_argument("--every-variant", action="store_true",
                         help="with the default models, also the official plugins' variants (lapgan-cc, sagan-uncond)")
+    parser.add_argument("--skip", default="", help="runs not to train, e.g. biggan-lite-seed0 (already recorded)")
     parser.add_argument("--seeds", type=int, default=SEEDS, help=f"seeds per model (default {SEEDS})")
     parser.add_argument("--scale", type=float, default=1.0, help="multiply every budget (e.g. 0.1 for a smoke test)")
     parser.add_argument("--jobs", type=int, default=2, help="runs trained at once (one thread each; default 2)")
@@ -336,6 +360,8 @@ def main() -> None:
     parser.add_argument("--db", type=Path, default=DOCS / "leaderboard.sqlite", help="the official leaderboard file")
     parser.add_argument("--add", action="store_true",
                         help="add to the existing database instead of replacing it (re-running some models)")
+    parser.add_argument("--merge", type=Path, nargs="+", default=[],
+                        help="leaderboard files of partial regenerations to add to --db before rendering")
     parser.add_argument("--render-only", action="store_true", help="only rewrite the docs from the database")
     parser.add_argument("--cache-dir", type=Path, help="reference-statistics cache")
     parser.add_argument("--docs", type=Path, default=DOCS, help="where leaderboard.md / .html / .svg are written")
@@ -351,6 +377,7 @@ def main() -> None:
         images = {name: max(1, int(count * args.scale)) for name, count in BUDGET_IMAGES.items()}
         jobs = eligible_jobs(args.models.split(",") if args.models else official_models(args.every_variant), args.seeds, images,
                              tuple(name for name in args.final_only.split(",") if name))
+        jobs = [job for job in jobs if job.name not in args.skip.split(",")]
         building = args.db if args.add else args.db.with_name(args.db.name + ".building")
         if not args.add:
             for stale in building.parent.glob(building.name + "*"):
@@ -379,6 +406,8 @@ def main() -> None:
             for suffix in ("-wal", "-shm"):
                 Path(str(args.db) + suffix).unlink(missing_ok=True)
             os.replace(building, args.db)
+    if args.merge:
+        log(f"merged {merge_boards(args.db, [path.resolve() for path in args.merge])} results into {args.db}")
     board = Leaderboard(args.db)
     write_docs(board, floors(board.entries(), Path(cache) if cache else None), args.docs)
     log(f"wrote {args.docs / 'leaderboard.md'}, leaderboard.html and the learning-curve SVGs")

@@ -68,3 +68,15 @@ def test_checks_compare_with_the_untrained_model_and_the_best(script):
     verdicts = {line.split(" | ")[1]: line.split(" | ")[-1].rstrip(" |") for line in lines[2:]}
     assert verdicts == {"good": "ok", "far": "more than 3x the best FID",
                         "stuck": "does not beat its untrained baseline"}
+
+
+def test_partial_regenerations_merge_into_one_board_each_result_once(script, tmp_path):
+    first, second, target = (tmp_path / f"{name}.sqlite" for name in ("first", "second", "target"))
+    Leaderboard(first).record(seeded_result("dcgan", 0, 200, 10.0))
+    Leaderboard(second).record(seeded_result("sagan", 0, 200, 20.0))
+    Leaderboard(second).record(seeded_result("dcgan", 0, 200, 10.0))  # the same run recorded by both
+    Leaderboard(target).record(seeded_result("ppgn", 1, 200, 30.0))
+    assert script.merge_boards(target, [first, second]) == 2
+    entries = Leaderboard(target).entries()
+    assert sorted(entry.model for entry in entries) == ["dcgan", "ppgn", "sagan"]
+    assert Leaderboard(target).integrity_ok()
