@@ -4,7 +4,7 @@
     .venv/bin/python benchmarks/infogan_lapgan_digits.py --runs-only runs/bench-il/infogan-seed0   # measure a run
 
 Each model is trained exactly as the official leaderboard trains it (``scripts/official_leaderboard.py``: its
-plugin's defaults, the same real images seen by every model, 6,400 for ``digits``, times ``--scale``; the network of
+plugin's defaults, the same real images seen by every model, ``BUDGET_IMAGES["digits"]`` times ``--scale``; the network of
 ``configs/<model>-digits.toml``) and benchmarked untrained, half way and at the end (full-resolution samples,
 FID/KID/IS/precision/recall with the shipped ``ganzoo-digits-cnn``).  For InfoGAN the final checkpoint is also
 measured with :mod:`ganzoo_infogan.evaluation`:
