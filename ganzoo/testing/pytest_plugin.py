@@ -8,13 +8,17 @@ Fixtures (all prefixed ``ganzoo_`` to stay out of other projects' way):
   ``tiny_config`` on the CPU.
 - ``ganzoo_batches``: a factory ``(state, batch_size=None, seed=0) -> IteratorBatchSource`` of synthetic
   batches matching the model's task kind.
+- ``ganzoo_one_torch_thread``: runs a test with one torch thread; plugins apply it to every test with
+  ``usefixtures = ["ganzoo_one_torch_thread"]`` under ``[tool.pytest.ini_options]`` (on a loaded 2-core
+  machine, contended torch threads make tiny networks tens of times slower: OpenMP workers spin and get
+  descheduled).
 - ``ganzoo_isolated_env`` (session): an :class:`~ganzoo.testing.isolated.IsolatedEnvironment`, a venv with the
   current packages but no ganzoo plugins, to test that a plugin installs and registers for real.
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import pytest
 
@@ -49,3 +53,14 @@ def ganzoo_isolated_env(tmp_path_factory: pytest.TempPathFactory) -> Any:
     from ganzoo.testing.isolated import create_isolated_environment
 
     return create_isolated_environment(tmp_path_factory.mktemp("ganzoo-isolated"))
+
+
+@pytest.fixture
+def ganzoo_one_torch_thread() -> Iterator[None]:
+    """Run the test with one torch thread, restoring the previous count afterwards."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
