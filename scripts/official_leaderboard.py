@@ -324,13 +324,13 @@ def merge_boards(target: Path, sources: list[Path]) -> int:
     Returns the number of results added."""
     from ganzoo.leaderboard import Leaderboard
 
-    Leaderboard(target).entries()  # creates or upgrades the target's schema
+    Leaderboard(target).check_writable()  # creates the file or upgrades its schema
     added = 0
     with closing(sqlite3.connect(target)) as connection:
         columns = [row[1] for row in connection.execute("PRAGMA table_info(results)") if row[1] != "id"]
         names = ", ".join(columns)
         for number, source in enumerate(sources):
-            Leaderboard(source).entries()  # the same schema version on both sides
+            Leaderboard(source).check_writable()  # the same schema version on both sides
             connection.execute(f"ATTACH DATABASE ? AS source{number}", (str(source),))
             before = connection.total_changes
             with connection:

@@ -75,8 +75,9 @@ def test_partial_regenerations_merge_into_one_board_each_result_once(script, tmp
     Leaderboard(first).record(seeded_result("dcgan", 0, 200, 10.0))
     Leaderboard(second).record(seeded_result("sagan", 0, 200, 20.0))
     Leaderboard(second).record(seeded_result("dcgan", 0, 200, 10.0))  # the same run recorded by both
-    Leaderboard(target).record(seeded_result("ppgn", 1, 200, 30.0))
-    assert script.merge_boards(target, [first, second]) == 2
-    entries = Leaderboard(target).entries()
-    assert sorted(entry.model for entry in entries) == ["dcgan", "ppgn", "sagan"]
+    assert script.merge_boards(target, [first, second]) == 2  # into a new file
+    assert sorted(entry.model for entry in Leaderboard(target).entries()) == ["dcgan", "sagan"]
+    Leaderboard(second).record(seeded_result("ppgn", 1, 200, 30.0))
+    assert script.merge_boards(target, [first, second]) == 1  # into an existing board: only what is new
+    assert sorted(entry.model for entry in Leaderboard(target).entries()) == ["dcgan", "ppgn", "sagan"]
     assert Leaderboard(target).integrity_ok()
