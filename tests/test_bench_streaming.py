@@ -63,7 +63,7 @@ def test_class_metrics_from_the_pass_equal_those_of_kept_images(tmp_path: Path) 
     """A conditional model's intra-FID / class accuracy come from the benchmark pass's features; they equal the
     values computed from the uint8 sample images themselves (what the pass used to keep)."""
     from ganzoo.metrics.bench import run_benchmark
-    from ganzoo.metrics.conditional import KeptSamples, class_metrics
+    from ganzoo.metrics.conditional import class_metrics
     from ganzoo.metrics.sampling import SampledModel
 
     protocol, extractor = resolve_protocol("class-conditional", "digits", None, None, num_samples=130, batch_size=50,
@@ -71,12 +71,13 @@ def test_class_metrics_from_the_pass_equal_those_of_kept_images(tmp_path: Path) 
     tiny = ["model.ngf=4", "model.ndf=4", "model.latent_dim=8", "model.shared_dim=4"]
     target = load_target("biggan-lite", protocol, overrides=tiny)
     result = run_benchmark(target, protocol, extractor, ("fid",), cache_root=tmp_path, sample_grid=False)
-    kept = KeptSamples()
-    source = SampledModel(load_target("biggan-lite", protocol, overrides=tiny).state, protocol, kept=kept)
-    with torch.no_grad():
+    source = SampledModel(load_target("biggan-lite", protocol, overrides=tiny).state, protocol)
+    batches: list[tuple[torch.Tensor, torch.Tensor]] = []
+    with torch.no_grad():  # the uint8 images torch-fidelity is handed, batch by batch, with their labels
         for start in range(0, protocol.num_samples, protocol.batch_size):
-            source(torch.zeros(min(protocol.batch_size, protocol.num_samples - start), 1))
-    images, labels = kept.tensors()
+            images = source(torch.zeros(min(protocol.batch_size, protocol.num_samples - start), 1))
+            batches.append((images, source.last_labels.cpu()))
+    images, labels = (torch.cat(parts) for parts in zip(*batches))
     expected = class_metrics(images, labels, protocol, extractor, 10, "cpu", tmp_path)
     assert "intra_fid" in expected and "class_accuracy" in expected
     assert {key: result.metrics[key] for key in expected} == expected

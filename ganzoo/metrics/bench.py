@@ -28,7 +28,6 @@ from ganzoo.data.images import to_uint8
 from ganzoo.metrics.conditional import (
     BALANCED,
     CONDITIONAL_METRIC,
-    KeptSamples,
     balanced_labels,
     class_metrics_of_features,
     extractor_layers,
@@ -317,11 +316,11 @@ def parse_metrics(text: str | Iterable[str] | None) -> list[str]:
     return [name for name in METRIC_NAMES if name in names]
 
 
-def model_input(target: BenchTarget, protocol: Protocol, kept: KeptSamples | None = None) -> SampledModel | TranslatedInputs:
-    """The torch-fidelity input that draws the target's samples under ``protocol`` (collected in ``kept``)."""
+def model_input(target: BenchTarget, protocol: Protocol) -> SampledModel | TranslatedInputs:
+    """The torch-fidelity input that draws the target's samples under ``protocol``."""
     if protocol.image_to_image:
         return TranslatedInputs(target.state, protocol, load_split(protocol))
-    return SampledModel(target.state, protocol, kept=kept)
+    return SampledModel(target.state, protocol)
 
 
 def scores_classes(target: BenchTarget, protocol: Protocol) -> bool:

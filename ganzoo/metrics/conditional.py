@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -38,22 +38,6 @@ MIN_PER_CLASS = 2
 def balanced_labels(start: int, num: int, num_classes: int, device: torch.device | str = "cpu") -> torch.Tensor:
     """Labels of samples ``start .. start + num - 1``: sample ``i`` has class ``i mod num_classes``."""
     return torch.arange(start, start + num, device=device) % num_classes
-
-
-@dataclass
-class KeptSamples:
-    """The images (uint8, at the protocol's resolution) and labels a benchmark pass generated, in order."""
-
-    images: list[torch.Tensor] = field(default_factory=list)
-    labels: list[torch.Tensor] = field(default_factory=list)
-
-    def add(self, images: torch.Tensor, labels: torch.Tensor) -> None:
-        self.images.append(images.detach().cpu())
-        self.labels.append(labels.detach().cpu())
-
-    def tensors(self, limit: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-        images, labels = torch.cat(self.images), torch.cat(self.labels)
-        return (images, labels) if limit is None else (images[:limit], labels[:limit])
 
 
 def extractor_layers(extractor: ResolvedExtractor) -> dict[str, str]:

@@ -14,7 +14,7 @@ import torch
 from torch.utils.data import Dataset
 from torch_fidelity.generative_model_base import GenerativeModelBase
 
-from ganzoo.metrics.conditional import KeptSamples, balanced_labels
+from ganzoo.metrics.conditional import balanced_labels
 from ganzoo.metrics.protocol import Protocol
 from ganzoo.metrics.reference import resize_images, source_key, target_key, to_reference
 from ganzoo.plugins import PluginHost, get_host
@@ -52,17 +52,13 @@ class _ModelInput(GenerativeModelBase):
 
 class SampledModel(_ModelInput):
     """A noise-to-image model; class-conditional models get labels ``0, 1, ..., K-1, 0, 1, ...`` in turn
-    (:func:`~ganzoo.metrics.conditional.balanced_labels`), latents truncated at ``protocol.truncation``.
-
-    ``kept``: when set, the uint8 images handed to torch-fidelity and their labels are collected there (the
-    per-class metrics of conditional models score exactly the benchmark's samples).
+    (:func:`~ganzoo.metrics.conditional.balanced_labels`), latents truncated at ``protocol.truncation``;
+    ``last_labels`` holds the labels of the latest call.
     """
 
-    def __init__(self, state: GANState, protocol: Protocol, host: PluginHost | None = None,
-                 kept: KeptSamples | None = None) -> None:
+    def __init__(self, state: GANState, protocol: Protocol, host: PluginHost | None = None) -> None:
         super().__init__(state, protocol, host)
         self.produced = 0
-        self.kept = kept
         self.last_labels: torch.Tensor | None = None
 
     def sample(self, num: int) -> torch.Tensor:
@@ -79,10 +75,7 @@ class SampledModel(_ModelInput):
                               generator=self.generator, **extra)
 
     def forward(self, noise: torch.Tensor, *unused: Any) -> torch.Tensor:
-        images = to_reference(self.sample(noise.size(0)).detach(), self.protocol)
-        if self.kept is not None and self.last_labels is not None:
-            self.kept.add(images, self.last_labels)
-        return images
+        return to_reference(self.sample(noise.size(0)).detach(), self.protocol)
 
 
 class TranslatedInputs(_ModelInput):
