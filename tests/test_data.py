@@ -40,6 +40,34 @@ def test_digits_are_the_real_sklearn_digits_split_without_overlap() -> None:
     assert set(test.tensors["label"].tolist()) == set(range(10))
 
 
+def test_digits_loader_and_frozen_split_match_scikit_learn() -> None:
+    """The sklearn-free reader gives load_digits() exactly; the shipped held-out indices are train_test_split's."""
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    from ganzoo.data import digits as digits_module
+    from ganzoo.data.digits import HELD_OUT_FRACTION, SPLIT_SEED, split_indices
+
+    reference = load_digits()
+    images, targets = digits_module._load_digits.__wrapped__()
+    assert np.array_equal(images, reference.images) and np.array_equal(targets, reference.target)
+    _, test = train_test_split(np.arange(len(targets)), test_size=HELD_OUT_FRACTION, random_state=SPLIT_SEED,
+                               stratify=targets)
+    assert np.array_equal(split_indices(targets, "test"), np.sort(test))
+    train = split_indices(targets, "train")
+    assert len(np.intersect1d(train, test)) == 0 and len(train) + len(test) == len(targets)
+
+
+def test_digits_fall_back_to_load_digits_when_the_csv_moves(monkeypatch: pytest.MonkeyPatch) -> None:
+    from sklearn.datasets import load_digits
+
+    from ganzoo.data import digits as digits_module
+
+    monkeypatch.setattr(digits_module, "DIGITS_CSV", ("no-such-folder", "digits.csv.gz"))
+    images, targets = digits_module._load_digits.__wrapped__()
+    assert np.array_equal(images, load_digits().images) and np.array_equal(targets, load_digits().target)
+
+
 def test_digits_follow_the_model_resolution_and_channels() -> None:
     item = build_dataset(DataConfig(), _model(32, 3), "unconditional")[5]
     assert item["image"].shape == (3, 32, 32) and item["label"].dtype == torch.int64

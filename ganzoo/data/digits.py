@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import importlib.util
+import json
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -16,23 +19,49 @@ HELD_OUT_FRACTION = 0.2
 SPLIT_SEED = 0  # fixed: every run, benchmark and metric sees the same held-out digits
 
 
+SPLIT_FILE = Path(__file__).with_name("digits_split.json")
+DIGITS_CSV = ("datasets", "data", "digits.csv.gz")  # inside the scikit-learn package: what load_digits() reads
+
+
 @lru_cache(maxsize=1)
 def _load_digits() -> tuple[np.ndarray, np.ndarray]:
-    from sklearn.datasets import load_digits
+    """``(images (1797, 8, 8) float64 0..16, targets (1797,) int)``, exactly ``sklearn.datasets.load_digits()``.
 
-    digits = load_digits()
-    return digits.images, digits.target
+    Read straight from the CSV file scikit-learn ships, as ``load_digits`` does, without importing scikit-learn:
+    that import alone costs ~0.8 s and ~80 MB at every ``ganzoo train`` and ``ganzoo bench`` start.  Falls back
+    to ``load_digits()`` if a scikit-learn release moves the file.
+    """
+    spec = importlib.util.find_spec("sklearn")  # locates the package without running it
+    if spec is None:
+        raise DataError("the embedded digits dataset comes with scikit-learn: pip install scikit-learn")
+    csv = Path(next(iter(spec.submodule_search_locations or [""])), *DIGITS_CSV)
+    if not csv.is_file():
+        from sklearn.datasets import load_digits
+
+        digits = load_digits()
+        return digits.images, digits.target
+    data = np.loadtxt(csv, delimiter=",")
+    return data[:, :-1].reshape(-1, 8, 8), data[:, -1].astype(int)
+
+
+@lru_cache(maxsize=1)
+def _test_indices() -> np.ndarray:
+    return np.asarray(json.loads(SPLIT_FILE.read_text())["test"], dtype=np.int64)
 
 
 def split_indices(labels: np.ndarray, split: str) -> np.ndarray:
-    """Indices of ``split``: a stratified 80/20 train/test split with a fixed seed."""
-    from sklearn.model_selection import train_test_split
+    """Indices of ``split``: a stratified 80/20 train/test split with a fixed seed.
 
+    The held-out indices are frozen in ``digits_split.json`` (scikit-learn's ``train_test_split`` with
+    ``test_size=0.2, random_state=0, stratify=labels``, as computed once), so the digits protocols' reference
+    images cannot change with a scikit-learn release; ``tests/test_data.py`` recomputes them.
+    """
     if split not in SPLITS:
         raise DataError(f"digits has splits {', '.join(SPLITS)}; got {split!r}")
-    indices = np.arange(len(labels))
-    train, test = train_test_split(indices, test_size=HELD_OUT_FRACTION, random_state=SPLIT_SEED, stratify=labels)
-    return np.sort(train if split == "train" else test)
+    test = _test_indices()
+    if split == "test":
+        return test
+    return np.setdiff1d(np.arange(len(labels)), test)
 
 
 def resize_images(images: torch.Tensor, image_size: int, channels: int) -> torch.Tensor:

@@ -21,6 +21,7 @@ from torch_fidelity.registry import DATASETS_REGISTRY, register_dataset
 
 from ganzoo.data.images import to_uint8
 from ganzoo.fileio import atomic_write_text
+from ganzoo.metrics.extractors import computation_revision
 from ganzoo.metrics.protocol import Protocol
 
 CACHE_ENV = "GANZOO_CACHE_DIR"
@@ -117,8 +118,13 @@ def reference_fingerprint(protocol: Protocol) -> tuple[str, int]:
 
 
 def reference_name(protocol: Protocol) -> str:
-    """The torch-fidelity dataset (and cache) name of the protocol's reference images."""
-    return f"ganzoo-{protocol.dataset}-{protocol.split}-{protocol.digest()}".replace(os.sep, "_")
+    """The torch-fidelity dataset (and cache) name of the protocol's reference images.
+
+    It names the extractor's computation revision too, so statistics cached before a change of computation
+    (same weights, same protocol hash) are never reused."""
+    revision = computation_revision(protocol.feature_extractor)
+    suffix = f"-r{revision}" if revision > 1 else ""
+    return f"ganzoo-{protocol.dataset}-{protocol.split}-{protocol.digest()}{suffix}".replace(os.sep, "_")
 
 
 def register_reference(protocol: Protocol) -> str:
