@@ -65,7 +65,8 @@ def test_digits_fall_back_to_load_digits_when_the_csv_moves(monkeypatch: pytest.
 
     monkeypatch.setattr(digits_module, "DIGITS_CSV", ("no-such-folder", "digits.csv.gz"))
     images, targets = digits_module._load_digits.__wrapped__()
-    assert np.array_equal(images, load_digits().images) and np.array_equal(targets, load_digits().target)
+    reference = load_digits()
+    assert np.array_equal(images, reference.images) and np.array_equal(targets, reference.target)
 
 
 def test_digits_follow_the_model_resolution_and_channels() -> None:
