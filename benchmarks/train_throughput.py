@@ -14,9 +14,11 @@ for G), which is what Algorithm 1 of the GAN papers does and what ``train.reuse_
 Settings: fp32, and bf16 autocast + channels-last; with CUDA present, the same two on the GPU (data pinned,
 fused Adam, TF32 allowed).  Every (setting, loop) pair runs once per round, rounds alternate, the best of each
 pair is kept: a busy machine penalises every pair alike.  Prints the ratio trainer / classic per setting
-(target >= 0.97).
+(target >= 0.97).  Then a paired line per setting (``paired_steps``): ganzoo's train step and the classic step
+alternated one step at a time in one process, median time per step, the steadiest comparison of the two.  Each measurement times 20 steps after 3 of warm-up (~10-20 s on 2 cores): with 10 steps
+the round-to-round spread of one loop was ~5 %, as large as the effect the ratio is about.
 
-    .venv/bin/python benchmarks/train_throughput.py [--image-size 64] [--batch-size 64] [--steps 10] [--rounds 3]
+    .venv/bin/python benchmarks/train_throughput.py [--image-size 64] [--batch-size 64] [--steps 20] [--rounds 3] [--paired-steps 20]
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -35,7 +38,9 @@ import torch.nn.functional as F
 from ganzoo import get_model, resolve_config
 from ganzoo.config import RunConfig
 from ganzoo.data.digits import DigitsDataset
-from ganzoo.state import build_state
+from ganzoo.data.loader import EpochBatchSource, EpochLoader
+from ganzoo.plugins import get_host
+from ganzoo.state import GANState, build_state
 from ganzoo.trainer import Trainer
 
 
@@ -53,55 +58,112 @@ def _sync(device: str) -> None:
         torch.cuda.synchronize()
 
 
+class HandWrittenStep:
+    """One iteration of the classic loop (``classic=True``) or of the plain two-forward loop on ``state``'s networks."""
+
+    def __init__(self, state: GANState, precision: str, device: str, classic: bool) -> None:
+        self.generator, self.discriminator = state.networks["generator"], state.networks["discriminator"]
+        self.opt_g, self.opt_d = state.optimizers["generator"], state.optimizers["discriminator"]
+        self.dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision)
+        self.device, self.classic = device, classic
+
+    def autocast(self) -> torch.autocast:
+        return torch.autocast(self.device, dtype=self.dtype or torch.bfloat16, enabled=self.dtype is not None)
+
+    def __call__(self, real: torch.Tensor) -> None:
+        batch, generator, discriminator = real.size(0), self.generator, self.discriminator
+        noise = torch.randn(batch, 100, device=self.device)
+        if self.classic:  # pytorch/examples dcgan: D on real, D on fake.detach(), G on the same fake
+            self.opt_d.zero_grad(set_to_none=True)
+            with self.autocast():
+                loss_real = F.softplus(-discriminator(real).float()).mean()
+            loss_real.backward()
+            with self.autocast():
+                fake = generator(noise)
+                loss_fake = F.softplus(discriminator(fake.detach()).float()).mean()
+            loss_fake.backward()
+            self.opt_d.step()
+            self.opt_g.zero_grad(set_to_none=True)
+            with self.autocast():
+                g_loss = F.softplus(-discriminator(fake).float()).mean()
+        else:  # plain: fakes without grad for D, fresh fakes for G
+            with self.autocast():
+                with torch.no_grad():
+                    fake = generator(noise)
+                d_loss = F.softplus(-discriminator(real).float()).mean() + F.softplus(discriminator(fake).float()).mean()
+            self.opt_d.zero_grad(set_to_none=True)
+            d_loss.backward()
+            self.opt_d.step()
+            self.opt_g.zero_grad(set_to_none=True)
+            with self.autocast():
+                g_loss = F.softplus(-discriminator(generator(torch.randn(batch, 100, device=self.device))).float()).mean()
+        g_loss.backward()
+        self.opt_g.step()
+
+
+class RealBatches:
+    """Random batches of the preloaded images, on the device in the networks' memory format."""
+
+    def __init__(self, images: torch.Tensor, batch: int, device: str, channels_last: bool) -> None:
+        self.images, self.batch = images.to(device), batch
+        self.memory = torch.channels_last if channels_last else torch.contiguous_format
+        self.order = torch.randperm(len(images), device=device)
+        self.step = 0
+
+    def next(self) -> torch.Tensor:
+        index = self.order[(self.step * self.batch) % (len(self.images) - self.batch):][:self.batch]
+        self.step += 1
+        return self.images.index_select(0, index).contiguous(memory_format=self.memory)
+
+
 def hand_written_loop(args: argparse.Namespace, images: torch.Tensor, device: str, precision: str,
                       channels_last: bool, classic: bool) -> float:
     """The classic loop (``classic=True``) or the plain two-forward loop on ganzoo's networks; images/s."""
     torch.manual_seed(0)
     state = build_state("dcgan", run_config(args, device, precision, channels_last), device=device)
-    generator, discriminator = state.networks["generator"], state.networks["discriminator"]
-    opt_g, opt_d = state.optimizers["generator"], state.optimizers["discriminator"]
-    dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision)
-    autocast = lambda: torch.autocast(device, dtype=dtype or torch.bfloat16, enabled=dtype is not None)  # noqa: E731
-    memory = torch.channels_last if channels_last else torch.contiguous_format
-    images = images.to(device)
-    batch = args.batch_size
-    order = torch.randperm(len(images), device=device)
+    step = HandWrittenStep(state, precision, device, classic)
+    batches = RealBatches(images, args.batch_size, device, channels_last)
     start = 0.0
-    for step in range(args.warmup + args.steps):
-        if step == args.warmup:
+    for index in range(args.warmup + args.steps):
+        if index == args.warmup:
             _sync(device)
             start = time.perf_counter()
-        index = order[(step * batch) % (len(images) - batch):][:batch]
-        real = images.index_select(0, index).contiguous(memory_format=memory)
-        noise = torch.randn(batch, 100, device=device)
-        if classic:  # pytorch/examples dcgan: D on real, D on fake.detach(), G on the same fake
-            opt_d.zero_grad(set_to_none=True)
-            with autocast():
-                loss_real = F.softplus(-discriminator(real).float()).mean()
-            loss_real.backward()
-            with autocast():
-                fake = generator(noise)
-                loss_fake = F.softplus(discriminator(fake.detach()).float()).mean()
-            loss_fake.backward()
-            opt_d.step()
-            opt_g.zero_grad(set_to_none=True)
-            with autocast():
-                g_loss = F.softplus(-discriminator(fake).float()).mean()
-        else:  # plain: fakes without grad for D, fresh fakes for G
-            with autocast():
-                with torch.no_grad():
-                    fake = generator(noise)
-                d_loss = F.softplus(-discriminator(real).float()).mean() + F.softplus(discriminator(fake).float()).mean()
-            opt_d.zero_grad(set_to_none=True)
-            d_loss.backward()
-            opt_d.step()
-            opt_g.zero_grad(set_to_none=True)
-            with autocast():
-                g_loss = F.softplus(-discriminator(generator(torch.randn(batch, 100, device=device))).float()).mean()
-        g_loss.backward()
-        opt_g.step()
+        step(batches.next())
     _sync(device)
-    return args.steps * batch / (time.perf_counter() - start)
+    return args.steps * args.batch_size / (time.perf_counter() - start)
+
+
+def paired_steps(args: argparse.Namespace, dataset: DigitsDataset, device: str, precision: str,
+                 channels_last: bool) -> tuple[float, float]:
+    """Median seconds of ganzoo's train step and of the classic step, alternated step by step in one process.
+
+    ganzoo's step is what the trainer calls each iteration: the model's ``ganzoo_train_step`` hook through the
+    plugin host, on the trainer's batch source (``EpochBatchSource``); the classic step trains its own copy of the
+    networks.  Alternating single steps exposes both to the same machine state, so their ratio is steadier than
+    that of whole runs; the trainer's per-step loop work (metrics on the device, logging) is in the run line.
+    """
+    config = run_config(args, device, precision, channels_last)
+    torch.manual_seed(0)
+    state = build_state("dcgan", config, device=device)
+    host = get_host()
+    loader = EpochLoader(dataset, args.batch_size, seed=0)
+    batches = EpochBatchSource(loader, torch.device(device), channels_last=channels_last)
+    ganzoo_step = lambda: host.call("ganzoo_train_step", state.spec, state=state, batches=batches)  # noqa: E731
+    classic_state = build_state("dcgan", config, device=device)
+    classic = HandWrittenStep(classic_state, precision, device, classic=True)
+    real = RealBatches(dataset.tensors["image"], args.batch_size, device, channels_last)
+    state.train()
+    classic_state.train()
+    seconds: dict[str, list[float]] = {"ganzoo": [], "classic": []}
+    for index in range(args.warmup + args.paired_steps):
+        for name, run in (("ganzoo", ganzoo_step), ("classic", lambda: classic(real.next()))):
+            _sync(device)
+            started = time.perf_counter()
+            run()
+            _sync(device)
+            if index >= args.warmup:
+                seconds[name].append(time.perf_counter() - started)
+    return statistics.median(seconds["ganzoo"]), statistics.median(seconds["classic"])
 
 
 def trainer_loop(args: argparse.Namespace, dataset: DigitsDataset, device: str, precision: str,
@@ -131,9 +193,10 @@ def main() -> None:
     parser.add_argument("--image-size", type=int, default=64)
     parser.add_argument("--width", type=int, default=64, help="ngf = ndf")
     parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--steps", type=int, default=10, help="measured steps per setting and round")
+    parser.add_argument("--steps", type=int, default=20, help="measured steps per setting and round")
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--paired-steps", type=int, default=20, help="alternated steps per loop in the paired line")
     parser.add_argument("--no-cpu", action="store_true", help="only the GPU settings (when CUDA is present)")
     args = parser.parse_args()
 
@@ -167,7 +230,16 @@ def main() -> None:
         verdict = "ok" if trainer / classic >= 0.97 else "BELOW target 0.97"
         print(f"  {name:26s} {classic:9.1f} {trainer:9.1f} {plain:9.1f}  {trainer / classic:15.3f}  "
               f"{plain / classic:13.3f}   {verdict}")
-
+    if args.paired_steps:
+        print(f"\npaired: ganzoo's train step and the classic step alternated, {args.paired_steps} steps each "
+              f"after {args.warmup} of warm-up, median ms/step (load {load()}):")
+        for device, precision, channels_last in settings:
+            name = f"{device} {precision}" + ("+channels-last" if channels_last else "")
+            ganzoo_s, classic_s = paired_steps(args, dataset, device, precision, channels_last)
+            ratio = classic_s / ganzoo_s  # a speed ratio: ganzoo's images/s over the classic loop's
+            verdict = "ok" if ratio >= 0.97 else "BELOW target 0.97"
+            print(f"  {name:26s} classic {1000 * classic_s:7.1f}  ganzoo step {1000 * ganzoo_s:7.1f}  "
+                  f"speed ratio {ratio:.3f}   {verdict}", flush=True)
 
 if __name__ == "__main__":
     main()
