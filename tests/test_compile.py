@@ -2,7 +2,7 @@
 
 The tests compile with torch.compile's ``eager`` backend (TorchDynamo captures and replays the graphs without
 code generation), which exercises the wrapping, the state dict keys and resume at test speed; the inductor
-backend's speed is measured in ``benchmarks/train_throughput.py --compile``.
+backend's compile time and speed are measured in ``benchmarks/compile_speed.py``.
 """
 
 from __future__ import annotations
