@@ -13,9 +13,16 @@ import re
 import sys
 from pathlib import Path
 from types import ModuleType
+from typing import Any, Callable
 
 import pytest
 import torch
+
+from ganzoo import get_model, resolve_config
+from ganzoo.data.digits import DigitsDataset
+from ganzoo.data.loader import EpochBatchSource, EpochLoader
+from ganzoo.plugins import get_host
+from ganzoo.state import GANState, build_state
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -33,7 +40,7 @@ def tiny_args() -> argparse.Namespace:
     return argparse.Namespace(image_size=32, width=8, batch_size=8, steps=2, warmup=1, rounds=1, paired_steps=2)
 
 
-def generator_passes(state, run) -> int:  # type: ignore[no-untyped-def]
+def generator_passes(state: GANState, run: Callable[[], Any]) -> int:
     """How many times ``run()`` calls the generator of ``state``."""
     calls = []
     handle = state.networks["generator"].register_forward_hook(lambda *_: calls.append(1))
@@ -58,15 +65,9 @@ def test_the_hand_written_loops_draw_the_fakes_as_their_references_do(throughput
 
 
 def test_the_trainer_default_step_makes_the_classic_loops_choice(throughput: ModuleType) -> None:
-    from ganzoo.data.digits import DigitsDataset
-    from ganzoo.data.loader import EpochBatchSource, EpochLoader
-    from ganzoo.plugins import get_host
-
-    from ganzoo import get_model, resolve_config
-
     config = resolve_config(get_model("dcgan"), values={  # the default train section, as a user gets it
         "model": {"image_size": 32, "channels": 3, "ngf": 8, "ndf": 8}, "train": {"batch_size": 8, "device": "cpu"}})
-    state = throughput.build_state("dcgan", config, device="cpu")
+    state = build_state("dcgan", config, device="cpu")
     batches = EpochBatchSource(EpochLoader(DigitsDataset("train", 32, 3), 8), torch.device("cpu"))
     step = lambda: get_host().call("ganzoo_train_step", state.spec, state=state, batches=batches)  # noqa: E731
     assert generator_passes(state, step) == 1
