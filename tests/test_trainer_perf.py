@@ -1,4 +1,4 @@
-"""The trainer's performance contract: no per-step host reads, plain progress lines off a terminal."""
+"""The trainer's performance contract: no per-step host reads, plain progress lines off a terminal, GPU-only choices."""
 
 from __future__ import annotations
 
@@ -142,3 +142,22 @@ def test_bf16_trains_without_a_grad_scaler() -> None:
     from ganzoo.state import build_state
 
     assert not build_state("dcgan", tiny_config(precision="bf16"), device="cpu").scaler.is_enabled()
+
+
+def test_batches_are_page_locked_only_for_a_cuda_device(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pinned host batches let the trainer's ``non_blocking`` copies overlap GPU compute; on a CPU they only cost.
+
+    ``Tensor.pin_memory`` needs a CUDA driver, so it is replaced by a recorder that returns the tensor unchanged.
+    """
+    from ganzoo.data.loader import EpochLoader
+
+    pinned: list[tuple[int, ...]] = []
+    monkeypatch.setattr(torch.Tensor, "pin_memory", lambda self, *args: pinned.append(tuple(self.shape)) or self)
+    data = few_digits()
+    assert len(list(EpochLoader(data, 8).epoch(0))) == 3 and not pinned
+    batches = list(EpochLoader(data, 8, pin_memory=True).epoch(0))
+    assert len(pinned) == 3 * len(data.tensors) and all(shape[0] == 8 for shape in pinned)
+    assert set(batches[0]) == set(data.tensors)
+    pinned.clear()
+    Trainer(tiny_config(steps=2), tmp_path, dataset=data).train()  # this machine trains on the CPU
+    assert not pinned
