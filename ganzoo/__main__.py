@@ -2,6 +2,6 @@
 
 import sys
 
-from ganzoo.cli import main
+from ganzoo.cli import console_main
 
-sys.exit(main())
+sys.exit(console_main())
