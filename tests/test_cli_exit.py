@@ -1,4 +1,4 @@
-"""The console script's quick exit: the collector is frozen after the command, and nothing is lost by it."""
+"""The console script: collector thresholds for the command, frozen after it, and nothing is lost by either."""
 
 from __future__ import annotations
 
@@ -66,3 +66,14 @@ def test_a_frozen_exit_still_flushes_every_byte_and_writes_every_file(tmp_path: 
     written = [path for path in tmp_path.rglob("*") if path.is_file()]
     assert any(path.name == "pyproject.toml" for path in written)
     assert all(path.stat().st_size > 0 for path in written if path.suffix in {".py", ".toml"})
+
+
+def test_the_command_runs_with_the_command_line_thresholds_and_restores_them(
+    unfrozen: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[tuple[int, ...]] = []
+    monkeypatch.setattr(ganzoo.cli, "main", lambda: seen.append(gc.get_threshold()) or 0)
+    before = gc.get_threshold()
+    assert console_main() == 0
+    assert seen == [ganzoo.cli.COMMAND_LINE_GC_THRESHOLDS]
+    assert gc.get_threshold() == before
