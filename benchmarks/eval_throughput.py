@@ -22,7 +22,7 @@ Measured on the 2-core development machine (dcgan, digits protocol, best of 2-3)
 N=2,000: 5.3 s vs 9.2 s (1.7x); N=10,000: 9.5 s vs 25.4 s (2.7x) when quiet; N=10,000 at load average 10
 (shared with four other sessions): 43.0 s vs 97.2 s (2.3x); N=10,000 quiet, 2026-12-05 (after the sklearn-free
 digits and the folded extractor): 6.04 s vs 17.88 s (2.96x); after the ``ganzoo`` command's collector change,
-four runs at load 0.7-1.7: 4.75-5.41 s vs 13.56-17.74 s (2.86x, 3.13x, 3.26x, 3.72x; median 3.2x).
+five runs at load 0.2-1.7: 4.42-5.41 s vs 13.56-17.74 s (2.86-3.72x, median 3.3x).
 All runs: docs/benchmarking.md, "Speed".
 Peak memory per N: ``bench_memory.py``.
 """
